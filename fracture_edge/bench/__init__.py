@@ -1,0 +1,1 @@
+"""Bench: accuracy, size and latency of models on runtimes, one row per (model, runtime, threads)."""

@@ -1,0 +1,260 @@
+"""The ``fracture-edge`` command: one thin click command per stage.
+
+Each command parses its options, calls one library function and prints. Library modules are
+imported inside the commands, so ``fracture-edge --help`` imports neither TensorFlow nor
+OpenCV. A :class:`~fracture_edge.errors.FractureEdgeError` becomes a one-line message on
+stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import FractureEdgeError
+
+EXIT_USER_ERROR = 2
+VARIANT_FLAGS = ("float32", "float16", "dynamic", "int8")
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record):
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    log = logging.getLogger("fracture_edge")
+    log.handlers[:] = [handler]
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.propagate = False
+
+
+def _echo_json(obj) -> None:
+    from .io import _json_default
+
+    click.echo(json.dumps(obj, indent=2, default=_json_default))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Example: fracture-edge demo --out demo_out")
+@click.version_option(package_name="fracture-edge")
+@click.option("-v", "--verbose", is_flag=True, help="More log output.")
+def cli(verbose):
+    """Bone-fracture X-ray classifiers from training to phones.
+
+    Stages: data -> train -> export -> bench -> predict. Run `fracture-edge COMMAND --help`.
+    """
+    _setup_logging(verbose)
+
+
+# ----------------------------------------------------------------------------- data
+@cli.group(epilog="Example: fracture-edge data synth data/synth --n 400 --seed 0")
+def data():
+    """Make, audit and split datasets."""
+
+
+@data.command("synth", epilog="Example: fracture-edge data synth data/synth --n 400 --seed 0 --size 96")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--n", "n", default=400, show_default=True, help="Number of images.")
+@click.option("--seed", default=0, show_default=True, help="Random seed; same seed, same images.")
+@click.option("--size", default=128, show_default=True, help="Image side in pixels.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def data_synth(out, n, seed, size, force):
+    """Write deterministic synthetic radiographs into OUT/{train,val,test}/{fractured,not fractured}."""
+    from .data.synth import synthesize
+
+    counts = synthesize(out, n, seed, size, force)
+    for key, count in sorted(counts.items()):
+        click.echo(f"{key}: {count}")
+    click.echo(f"wrote {sum(counts.values())} images to {out}")
+
+
+# ----------------------------------------------------------------------------- train
+@cli.command(epilog="Example: fracture-edge train data/synth --arch deepconvnet --img-size 96 --epochs 10 --out runs/dcn")
+@click.argument("data_path", metavar="DATA", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder to create.")
+@click.option("--arch", default="deepconvnet", show_default=True, help="deepconvnet or resnet50.")
+@click.option("--img-size", default=128, show_default=True, help="Square input size (>= 64).")
+@click.option("--epochs", default=20, show_default=True)
+@click.option("--batch-size", default=32, show_default=True)
+@click.option("--lr", type=float, default=None, help="Learning rate (default: the architecture's).")
+@click.option("--weights", default="none", show_default=True,
+              help="resnet50 only: none, imagenet (needs internet) or PATH to a weights file.")
+@click.option("--width", default=32, show_default=True, help="deepconvnet base width.")
+@click.option("--fusion", default="gray,edges,gray", show_default=True,
+              help="Input channels, comma-separated from gray and edges (Canny).")
+@click.option("--patience", default=6, show_default=True, help="Early-stopping patience (epochs).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def train(data_path, out, arch, img_size, epochs, batch_size, lr, weights, width, fusion, patience, seed, force):
+    """Train a classifier on DATA (class folders, optional train/val/test, or a split CSV)."""
+    from .models.registry import get
+    from .train import TrainConfig, train as run_train
+
+    get(arch)
+    cfg = TrainConfig(arch=arch, img_size=img_size, epochs=epochs, batch_size=batch_size, learning_rate=lr,
+                      seed=seed, weights=weights, patience=patience, width=width,
+                      fusion=tuple(c.strip() for c in fusion.split(",") if c.strip()))
+    m = run_train(data_path, out, cfg, force=force)
+    ev = m["eval"]
+    click.echo(f"best epoch {m['best']['epoch']} (val AUC {m['best']['val_auc']:.3f}); "
+               f"{ev['split']}: accuracy {ev['accuracy']:.3f}, F1 {ev['f1']:.3f}, AUC {_fmt(ev['auc'])}")
+    click.echo(f"run folder: {out}  ({m['train_seconds']} s, {m['skipped_files']} file(s) skipped)")
+
+
+def _fmt(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+# ----------------------------------------------------------------------------- evaluate
+@cli.command(epilog="Example: fracture-edge evaluate runs/dcn --data data/synth --split test")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path))
+@click.option("--split", default="test", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Report folder (default RUN_DIR/eval/SPLIT).")
+def evaluate(run_dir, data_path, split, out):
+    """Score a run's Keras model on a data split: metrics JSON, ROC and confusion PNGs."""
+    from .evaluate import evaluate_run
+
+    m = evaluate_run(run_dir, data_path, split, out)
+    click.echo(f"{split}: n={m['n']} accuracy {m['accuracy']:.3f} balanced {_fmt(m['balanced_accuracy'])} "
+               f"F1 {m['f1']:.3f} AUC {_fmt(m['auc'])}  report: {m['report']}")
+
+
+# ----------------------------------------------------------------------------- export
+@cli.command(epilog="Example: fracture-edge export runs/dcn --int8 --out exports/dcn")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Export folder (default RUN_DIR/export).")
+@click.option("--float32", "float32", is_flag=True, help="float32 (the default when no variant is named).")
+@click.option("--float16", is_flag=True, help="float16 weights.")
+@click.option("--dynamic", is_flag=True, help="Dynamic-range int8 weights.")
+@click.option("--int8", is_flag=True, help="Full integer, uint8 I/O, calibrated on training images.")
+@click.option("--recipe", "recipes", multiple=True, type=click.Path(path_type=Path), help="A recipe TOML file.")
+@click.option("--all", "all_variants", is_flag=True, help="Every built-in variant.")
+@click.option("--calibration-size", default=200, show_default=True, help="Representative images (training split).")
+@click.option("--min-agreement", default=0.95, show_default=True, help="Validation agreement gate with Keras.")
+@click.option("--force", is_flag=True, help="Replace existing variant folders.")
+def export(run_dir, out, recipes, all_variants, calibration_size, min_agreement, force, **flags):
+    """Export a training run to TFLite; each variant is validated against the Keras model first."""
+    from .export import export_run
+    from .export.variants import VARIANTS, get_variant, load_recipe
+
+    chosen = [get_variant(name) for name in VARIANT_FLAGS if flags.get(name)]
+    chosen += [load_recipe(r) for r in recipes]
+    if all_variants:
+        chosen = list(VARIANTS.values())
+    if not chosen:
+        chosen = [get_variant("float32")]
+    for m in export_run(run_dir, chosen, out, force, calibration_size, min_agreement):
+        v = m["validation"]
+        click.echo(f"{m['variant']}: {m['size_bytes'] / 1024:.0f} KB, input {m['input']['dtype']}, "
+                   f"agreement {v['agreement_with_keras']:.1%} on {v['images']} val images, "
+                   f"val AUC {_fmt(v['metrics']['auc'])}")
+    click.echo(f"export folder: {out or Path(run_dir) / 'export'}")
+
+
+# ----------------------------------------------------------------------------- inspect
+@cli.command(epilog="Example: fracture-edge inspect exports/dcn/int8/model.tflite")
+@click.argument("model", type=click.Path(path_type=Path))
+def inspect(model):
+    """Print a .tflite's embedded spec, its input/output tensors and its export manifest."""
+    from .runtimes.litert import Session
+
+    s = Session(model, threads=1)
+    out = {"spec": s.spec.to_dict(),
+           "input": {k: s.input[k] for k in ("name", "dtype", "shape", "quantization")},
+           "output": {k: s.output[k] for k in ("name", "dtype", "shape", "quantization")}}
+    manifest = Path(model).with_name("manifest.json")
+    if manifest.exists():
+        out["manifest"] = json.loads(manifest.read_text())
+    out["input"]["dtype"] = out["input"]["dtype"].__name__
+    out["output"]["dtype"] = out["output"]["dtype"].__name__
+    _echo_json(out)
+
+
+# ----------------------------------------------------------------------------- bench
+@cli.command(epilog="Example: fracture-edge bench runs/dcn runs/dcn/export --data data/synth --json bench.json")
+@click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path), help="Folder or split CSV.")
+@click.option("--split", default="test", show_default=True)
+@click.option("--runtimes", default=None, help="Comma-separated (default: every runtime that fits each model).")
+@click.option("--threads", default="2", show_default=True, help="Comma-separated thread counts.")
+@click.option("--iterations", default=100, show_default=True, help="Timed runs per row, after warm-up.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write rows as JSON.")
+def bench(models, data_path, split, runtimes, threads, iterations, json_path):
+    """Accuracy, F1, AUC, size and batch-1 latency of models (.tflite, export or run folders)."""
+    from .bench.report import markdown_table, rows_for_json
+    from .bench.runner import bench as run_bench
+    from .errors import InputError
+    from .io import write_json
+
+    try:
+        thread_list = tuple(int(t) for t in threads.split(","))
+    except ValueError:
+        raise InputError(f"--threads must be comma-separated integers, got {threads!r}") from None
+    rt = [r.strip() for r in runtimes.split(",")] if runtimes else None
+    rows = run_bench(models, data_path, split, rt, thread_list, iterations=iterations)
+    click.echo(markdown_table(rows))
+    if json_path:
+        write_json(json_path, rows_for_json(rows))
+        click.echo(f"rows: {json_path}")
+
+
+# ----------------------------------------------------------------------------- predict
+@cli.command(epilog="Example: fracture-edge predict xray1.png xrays/ --model exports/dcn/int8/model.tflite --json")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--model", required=True, type=click.Path(path_type=Path), help="An exported .tflite.")
+@click.option("--runtime", default="litert", show_default=True)
+@click.option("--threads", default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+def predict(images, model, runtime, threads, as_json):
+    """Fracture probability and label per image, preprocessed per the model's embedded spec."""
+    from .predict import predict_files
+
+    rows, failed = predict_files(images, model, runtime, threads)
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps(r))
+        elif "error" in r:
+            click.echo(f"{r['path']}\terror: {r['error']}")
+        else:
+            click.echo(f"{r['path']}\t{r['probability']:.4f}\t{r['label']}")
+    if failed:
+        sys.exit(EXIT_USER_ERROR)
+
+
+# ----------------------------------------------------------------------------- demo
+@cli.command(epilog="Example: fracture-edge demo --out demo_out")
+@click.option("--out", default="demo_out", show_default=True, type=click.Path(path_type=Path))
+@click.option("--n", "n", default=1200, show_default=True, help="Synthetic images.")
+@click.option("--img-size", default=64, show_default=True)
+@click.option("--epochs", default=12, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+def demo(out, n, img_size, epochs, seed):
+    """The whole path on synthetic data: synthesise, train deepconvnet, export float32 + int8, bench."""
+    from .demo import run_demo
+
+    run_demo(out, n=n, img_size=img_size, epochs=epochs, seed=seed, echo=click.echo)
+
+
+def main(argv=None) -> None:
+    """Console entry point: user errors become one line and exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="fracture-edge", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except FractureEdgeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,1 @@
+"""Data: labelled folders and split manifests, synthetic radiographs, audits and splits."""

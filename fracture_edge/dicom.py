@@ -1,0 +1,49 @@
+"""DICOM radiographs to display pixels, via pydicom (the ``dicom`` extra).
+
+Applies what a viewer would: rescale slope/intercept (modality LUT), the VOI LUT or window
+stored in the file, and MONOCHROME1 inversion (where bright means *less* attenuation).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from .decode import stretch_to_uint8
+from .errors import DecodeError
+
+
+def decode_dicom(data: bytes, name: str) -> np.ndarray:
+    try:
+        import pydicom
+        from pydicom.pixels import apply_modality_lut, apply_voi_lut
+    except ImportError:
+        raise DecodeError(f"{name}: DICOM needs pydicom (pip install 'fracture-edge[dicom]')") from None
+    try:
+        ds = pydicom.dcmread(io.BytesIO(data))
+    except Exception as exc:  # pydicom raises many types for malformed files
+        raise DecodeError(f"{name}: not a readable DICOM file ({exc})") from None
+    if "PixelData" not in ds:
+        raise DecodeError(f"{name}: DICOM file has no pixel data")
+    try:
+        arr = ds.pixel_array
+    except Exception as exc:
+        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        label = getattr(syntax, "name", str(syntax))
+        raise DecodeError(
+            f"{name}: cannot decode DICOM pixel data in transfer syntax {label} ({exc})"
+        ) from None
+    if arr.ndim == 3 and ds.get("SamplesPerPixel", 1) == 1:
+        arr = arr[0]  # multi-frame: first frame
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
+    if photometric.startswith("MONOCHROME"):
+        arr = apply_modality_lut(arr, ds)
+        arr = apply_voi_lut(arr, ds)
+        out = stretch_to_uint8(np.asarray(arr, np.float64))
+        if photometric == "MONOCHROME1":
+            out = 255 - out
+        return out
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        return arr.astype(np.uint8) if arr.dtype == np.uint8 else stretch_to_uint8(arr)
+    raise DecodeError(f"{name}: unsupported DICOM photometric interpretation {photometric}")

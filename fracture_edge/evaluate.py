@@ -1,0 +1,46 @@
+"""Evaluate a model's probabilities: metrics JSON plus ROC and confusion-matrix PNGs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .data.folders import load_dataset, load_images
+from .errors import InputError
+from .io import write_json
+from .metrics import classification_metrics
+from .plots import confusion_matrix, roc_curves
+from .spec import PreprocessSpec
+
+
+def evaluate_arrays(y_true, prob, spec: PreprocessSpec, out_dir: Path, title: str = "") -> dict:
+    """Write ``metrics.json``, ``roc.png`` and ``confusion.png`` into ``out_dir``; return metrics."""
+    out_dir = Path(out_dir)
+    m = classification_metrics(y_true, prob, spec.threshold)
+    write_json(out_dir / "metrics.json", m)
+    roc_curves({title or "model": (np.asarray(y_true), np.asarray(prob))}, out_dir / "roc.png", title=f"ROC {title}")
+    names = [spec.labels[0], spec.labels[1]]
+    confusion_matrix(m["confusion"], names, out_dir / "confusion.png", title=title)
+    return m
+
+
+def evaluate_run(run_dir, data, split: str = "test", out_dir=None) -> dict:
+    """Score a run folder's Keras model on ``split`` of a folder or manifest."""
+    from .keras_env import keras
+    from .train import tensors
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "model.keras").exists():
+        raise InputError(f"not a run folder (no model.keras): {run_dir}")
+    spec = PreprocessSpec.from_json((run_dir / "spec.json").read_text())
+    dataset = load_dataset(data)
+    samples = dataset.subset(split) if dataset.splits else dataset.samples
+    if not samples:
+        raise InputError(f"{data}: no images in split '{split}' (has {', '.join(dataset.splits) or 'none'})")
+    images = load_images(samples, spec, desc=f"decode {split}")
+    model = keras.models.load_model(run_dir / "model.keras", compile=False)
+    prob = model.predict(tensors(images, spec), verbose=0).reshape(-1)
+    out = Path(out_dir) if out_dir else run_dir / "eval" / split
+    m = evaluate_arrays(images.labels, prob, spec, out, title=f"{run_dir.name} on {split}")
+    return {**m, "skipped": len(images.skipped), "report": str(out)}

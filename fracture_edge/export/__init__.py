@@ -1,0 +1,157 @@
+"""Export a training run to TFLite variants: convert, validate against Keras, then write.
+
+For each variant: convert the run's Keras model per its recipe, read the input quantisation
+the converter chose into the spec, embed the spec in the flatbuffer, run the result on the
+run's validation split and compare it with the float Keras model. Only a model that passes
+the agreement gate is renamed into ``<out>/<variant>/`` (model.tflite, spec.json,
+manifest.json); a failing one leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..data.folders import load_dataset, load_images
+from ..errors import FractureEdgeError, InputError
+from ..io import atomic_dir, write_bytes, write_json, write_text
+from ..metrics import agreement, classification_metrics
+from ..postprocess import calibrated
+from ..preprocess import tensor_from_gray
+from ..spec import PreprocessSpec, Quantization
+from ..versions import library_versions
+from .calibration import DEFAULT_SIZE, representative_tensors
+from .variants import Variant
+
+DEFAULT_MIN_AGREEMENT = 0.95
+
+
+class RunFolder:
+    """A training run as export sees it: Keras model, spec, and its train/val/test split."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise InputError(f"run folder does not exist: {self.path}")
+        for name in ("model.keras", "spec.json", "split.csv"):
+            if not (self.path / name).exists():
+                raise InputError(f"not a training run folder (no {name}): {self.path}")
+        self.spec = PreprocessSpec.from_json((self.path / "spec.json").read_text())
+        self.samples = load_dataset(self.path / "split.csv").samples
+        manifest = self.path / "manifest.json"
+        self.manifest = json.loads(manifest.read_text()) if manifest.exists() else {}
+        self._model = None
+
+    @property
+    def arch(self) -> str:
+        return self.manifest.get("config", {}).get("arch", "unknown")
+
+    def keras_model(self):
+        if self._model is None:
+            from ..keras_env import keras
+
+            self._model = keras.models.load_model(self.path / "model.keras", compile=False)
+        return self._model
+
+    def split(self, name: str):
+        return [s for s in self.samples if s.split == name]
+
+
+def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
+               calibration_size: int = DEFAULT_SIZE, min_agreement: float = DEFAULT_MIN_AGREEMENT,
+               seed: int = 0) -> list[dict]:
+    """Export each variant; returns their manifests. Raises before writing on any failure."""
+    run = RunFolder(run_dir)
+    out = Path(out) if out else run.path / "export"
+    for v in variants:
+        target = out / v.name
+        if target.exists() and not force:
+            raise InputError(f"output exists: {target} (use --force to replace it)")
+    val = run.split("val")
+    if not val:
+        raise InputError(f"{run.path}: split.csv has no validation images to check the export against")
+    val_images = load_images(val, run.spec, desc="validation")
+    val_x = np.stack([tensor_from_gray(g, run.spec) for g in val_images.gray]).astype(np.float32)
+    keras_prob = run.keras_model().predict(val_x, verbose=0).reshape(-1)
+    representative = calibration = None
+    manifests = []
+    for v in variants:
+        if v.calibrate and representative is None:
+            representative, calibration = representative_tensors(run.samples, run.spec, calibration_size, seed)
+        manifests.append(_export_one(run, v, out / v.name, force, representative,
+                                     calibration if v.calibrate else None, val_images, keras_prob,
+                                     min_agreement))
+    return manifests
+
+
+def _export_one(run, variant, target, force, representative, calibration, val_images, keras_prob,
+                min_agreement) -> dict:
+    from ..runtimes.litert import Session
+    from .convert import convert
+    from .embed import embed_spec
+
+    t0 = time.time()
+    raw = convert(run.keras_model(), variant, representative)
+    spec = _spec_for(run.spec, raw)
+    data = embed_spec(raw, spec)
+    with atomic_dir(target, force=force) as tmp:
+        write_bytes(tmp / "model.tflite", data)
+        session = Session(tmp / "model.tflite", threads=2)
+        prob = np.array([calibrated(session.run(tensor_from_gray(g, spec)), spec) for g in val_images.gray])
+        agree = agreement(prob, keras_prob, spec.threshold)
+        if agree < min_agreement:
+            raise FractureEdgeError(
+                f"variant {variant.name} agrees with the float Keras model on {agree:.1%} of "
+                f"{len(prob)} validation images, under the {min_agreement:.0%} gate; nothing written "
+                "(lower --min-agreement to keep it anyway)"
+            )
+        manifest = {
+            "kind": "fracture-edge export",
+            "variant": variant.name,
+            "description": variant.description,
+            "architecture": run.arch,
+            "source_run": str(run.path.resolve()),
+            "input": _tensor_info(session.input),
+            "output": _tensor_info(session.output),
+            "size_bytes": len(data),
+            "gzip_bytes": len(gzip.compress(data, compresslevel=9)),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "calibration": calibration,
+            "validation": {
+                "split": "val",
+                "images": len(prob),
+                "agreement_with_keras": agree,
+                "max_abs_prob_diff": float(np.max(np.abs(prob - keras_prob))),
+                "metrics": classification_metrics(val_images.labels, prob, spec.threshold),
+                "keras_metrics": classification_metrics(val_images.labels, keras_prob, spec.threshold),
+                "min_agreement": min_agreement,
+            },
+            "export_seconds": round(time.time() - t0, 1),
+            "versions": library_versions(),
+        }
+        write_text(tmp / "spec.json", spec.to_json() + "\n")
+        write_json(tmp / "manifest.json", manifest)
+    return manifest
+
+
+def _tensor_info(detail: dict) -> dict:
+    scale, zero = detail["quantization"]
+    return {"dtype": np.dtype(detail["dtype"]).name, "shape": [int(d) for d in detail["shape"]],
+            "scale": float(scale), "zero_point": int(zero)}
+
+
+def _spec_for(spec: PreprocessSpec, model_bytes: bytes) -> PreprocessSpec:
+    """The run's spec with the input dtype and quantisation the converter actually chose."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    detail = Interpreter(model_content=model_bytes).get_input_details()[0]
+    dtype = np.dtype(detail["dtype"]).name
+    if dtype == "float32":
+        return spec.replace(input_dtype="float32", input_quantization=None)
+    scale, zero = detail["quantization"]
+    return spec.replace(input_dtype=dtype, input_quantization=Quantization(float(scale), int(zero)))

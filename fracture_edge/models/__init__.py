@@ -1,0 +1,1 @@
+"""Model architectures. The registry (``registry.py``) is TensorFlow-free; builders are not."""

@@ -1,0 +1,75 @@
+"""Predict fracture probability for image files with an exported model and its embedded spec."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from .decode import IMAGE_EXTENSIONS, decode_file
+from .errors import DecodeError, InputError, ModelFileError
+from .postprocess import calibrated, label_for
+from .preprocess import model_input
+from .runtimes import open_session
+
+log = logging.getLogger("fracture_edge")
+
+
+def expand_inputs(paths) -> list[Path]:
+    """Files as given, folders as every image file below them (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+            if not found:
+                raise InputError(f"no image files in folder {p}")
+            out.extend(found)
+        elif p.exists():
+            out.append(p)
+        else:
+            raise InputError(f"input does not exist: {p}")
+    return out
+
+
+class Predictor:
+    """One loaded model; ``__call__`` maps decoded pixels to a result dict."""
+
+    def __init__(self, model: str | os.PathLike, runtime: str = "litert", threads: int = 2):
+        self.model = Path(model)
+        self.session = open_session(runtime, self.model, threads)
+        self.spec = self.session.spec
+        if tuple(self.session.input_shape) != self.spec.input_shape:
+            raise ModelFileError(
+                f"{model}: model input {self.session.input_shape} does not match its spec {self.spec.input_shape}"
+            )
+
+    def __call__(self, pixels) -> dict:
+        x = model_input(pixels, self.spec)
+        t0 = time.perf_counter()
+        raw = self.session.run(x)
+        ms = (time.perf_counter() - t0) * 1000
+        prob = calibrated(raw, self.spec)
+        return {"probability": prob, "label": label_for(prob, self.spec), "inference_ms": ms}
+
+
+def predict_files(paths, model, runtime: str = "litert", threads: int = 2) -> tuple[list[dict], int]:
+    """Results for each input (folders expanded) and the number that failed to decode.
+
+    A single bad input is an error; inside a batch it is reported in its row and warned about.
+    """
+    files = expand_inputs(paths)
+    predictor = Predictor(model, runtime, threads)
+    rows, failed = [], 0
+    for f in files:
+        try:
+            pixels = decode_file(f)
+        except DecodeError as exc:
+            if len(files) == 1:
+                raise
+            log.warning("skipped %s", exc)
+            rows.append({"path": str(f), "error": str(exc)})
+            failed += 1
+            continue
+        rows.append({"path": str(f), **predictor(pixels)})
+    return rows, failed

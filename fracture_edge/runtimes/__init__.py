@@ -1,0 +1,56 @@
+"""Runtime adapters behind one small interface, listed in a table like the export variants.
+
+An adapter loads one model file for one runtime and thread count and runs batch-1 inference
+on a tensor already preprocessed per the model's spec. Predict and bench use the same adapters.
+Each entry names its module so that importing this table imports no runtime package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    name: str
+    module: str
+    description: str
+    model_kind: str          # "tflite" or "keras": which model files it runs
+    package: str             # the pip package that provides it (for a "missing" row)
+
+
+RUNTIMES: dict[str, RuntimeInfo] = {
+    r.name: r
+    for r in (
+        RuntimeInfo("litert", "fracture_edge.runtimes.litert", "LiteRT, XNNPACK delegate (what phones run)",
+                    "tflite", "ai-edge-litert"),
+        RuntimeInfo("keras", "fracture_edge.runtimes.keras", "Keras float reference (TensorFlow)",
+                    "keras", "tensorflow"),
+    )
+}
+
+
+class RuntimeUnavailable(Exception):
+    """The runtime's package is not installed; bench reports a row instead of failing."""
+
+
+def check_names(names) -> list[str]:
+    bad = [n for n in names if n not in RUNTIMES]
+    if bad:
+        raise InputError(f"unknown runtime {', '.join(bad)}: valid runtimes are {', '.join(RUNTIMES)}")
+    return list(names)
+
+
+def open_session(runtime: str, model: Path, threads: int = 2):
+    """Load ``model`` in ``runtime``: returns an object with ``spec``, ``input_dtype``,
+    ``run(x)`` (x is one (H, W, C) tensor; returns the positive-class probability)."""
+    info = RUNTIMES[check_names([runtime])[0]]
+    try:
+        mod = importlib.import_module(info.module)
+    except ImportError as exc:
+        raise RuntimeUnavailable(f"{info.package} is not installed ({exc})") from None
+    return mod.Session(model, threads)

@@ -1,0 +1,36 @@
+"""LiteRT (``ai-edge-litert``) adapter: the runtime phones use, with XNNPACK on CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from ..tflite_meta import load_model_bytes, read_spec
+
+
+class Session:
+    def __init__(self, model: Path, threads: int = 2, op_resolver=None):
+        data = load_model_bytes(model)
+        self.spec = read_spec(data, str(model))
+        kwargs = {} if op_resolver is None else {"experimental_op_resolver_type": op_resolver}
+        self.interpreter = Interpreter(model_content=data, num_threads=threads, **kwargs)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        self.input_dtype = np.dtype(self.input["dtype"]).name
+        self.input_shape = tuple(int(d) for d in self.input["shape"][1:])
+
+    def run(self, x: np.ndarray) -> float:
+        self.interpreter.set_tensor(self.input["index"], x[None].astype(self.input["dtype"], copy=False))
+        self.interpreter.invoke()
+        return float(dequantize(self.interpreter.get_tensor(self.output["index"]), self.output).reshape(-1)[0])
+
+
+def dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
+    """Integer outputs back to float with the tensor's own scale and zero point."""
+    if np.issubdtype(y.dtype, np.integer):
+        scale, zero = detail["quantization"]
+        return (y.astype(np.float32) - zero) * scale
+    return y.astype(np.float32)

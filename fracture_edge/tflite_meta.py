@@ -1,0 +1,119 @@
+"""Read the spec embedded in a ``.tflite`` file, without TensorFlow.
+
+Export stores the spec in the flatbuffer's standard ``metadata`` list under the name
+``fracture_edge.spec``, its value a buffer of UTF-8 JSON. The model still loads unchanged in
+any LiteRT runtime, and any language with a flatbuffer reader (Java's ByteBuffer is enough; see
+android_demo/core) can find it. This module is a minimal reader of the TFLite schema fields it
+needs (Model.buffers, Model.metadata, Buffer.data/offset/size, Metadata.name/buffer).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+from .errors import ModelFileError
+from .spec import PreprocessSpec
+
+METADATA_NAME = "fracture_edge.spec"
+FILE_IDENTIFIER = b"TFL3"
+
+# Field indices in schema.fbs.
+_MODEL_BUFFERS, _MODEL_METADATA = 4, 6
+_BUFFER_DATA, _BUFFER_OFFSET, _BUFFER_SIZE = 0, 1, 2
+_METADATA_NAME, _METADATA_BUFFER = 0, 1
+
+
+class _Table:
+    """A flatbuffer table at byte position ``pos`` of ``buf``."""
+
+    def __init__(self, buf: bytes, pos: int):
+        self.buf, self.pos = buf, pos
+        self.vtable = pos - struct.unpack_from("<i", buf, pos)[0]
+        self.vt_size = struct.unpack_from("<H", buf, self.vtable)[0]
+
+    def _field(self, index: int) -> int | None:
+        off = 4 + 2 * index
+        if off >= self.vt_size:
+            return None
+        rel = struct.unpack_from("<H", self.buf, self.vtable + off)[0]
+        return self.pos + rel if rel else None
+
+    def scalar(self, index: int, fmt: str, default=0):
+        p = self._field(index)
+        return default if p is None else struct.unpack_from(fmt, self.buf, p)[0]
+
+    def _indirect(self, p: int) -> int:
+        return p + struct.unpack_from("<I", self.buf, p)[0]
+
+    def vector(self, index: int) -> tuple[int, int]:
+        """(start, length) of a vector field; (0, 0) when absent."""
+        p = self._field(index)
+        if p is None:
+            return 0, 0
+        v = self._indirect(p)
+        return v + 4, struct.unpack_from("<I", self.buf, v)[0]
+
+    def tables(self, index: int) -> list["_Table"]:
+        start, n = self.vector(index)
+        return [_Table(self.buf, self._indirect(start + 4 * i)) for i in range(n)]
+
+    def string(self, index: int) -> str | None:
+        start, n = self.vector(index)
+        return None if self._field(index) is None else self.buf[start:start + n].decode("utf-8")
+
+
+def _model(buf: bytes, name: str) -> _Table:
+    if len(buf) < 8 or buf[4:8] != FILE_IDENTIFIER:
+        raise ModelFileError(f"{name}: not a .tflite model (no TFL3 identifier)")
+    try:
+        return _Table(buf, struct.unpack_from("<I", buf, 0)[0])
+    except struct.error:
+        raise ModelFileError(f"{name}: corrupt .tflite flatbuffer") from None
+
+
+def read_metadata(buf: bytes, name: str = "<model>") -> dict[str, bytes]:
+    """All ``metadata`` entries of a TFLite flatbuffer, as name -> buffer bytes."""
+    model = _model(buf, name)
+    try:
+        buffers = model.tables(_MODEL_BUFFERS)
+        out = {}
+        for md in model.tables(_MODEL_METADATA):
+            key = md.string(_METADATA_NAME)
+            b = buffers[md.scalar(_METADATA_BUFFER, "<I")]
+            offset = b.scalar(_BUFFER_OFFSET, "<Q")
+            if offset > 1:  # large-model layout: data lives after the flatbuffer
+                out[key] = buf[offset:offset + b.scalar(_BUFFER_SIZE, "<Q")]
+            else:
+                start, n = b.vector(_BUFFER_DATA)
+                out[key] = buf[start:start + n]
+        return out
+    except (struct.error, IndexError, UnicodeDecodeError):
+        raise ModelFileError(f"{name}: corrupt .tflite flatbuffer") from None
+
+
+def load_model_bytes(path: str | os.PathLike) -> bytes:
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"model not found: {path}")
+    if path.is_dir():
+        raise ModelFileError(f"model is a folder, expected a .tflite file: {path}")
+    data = path.read_bytes()
+    _model(data, str(path))
+    return data
+
+
+def read_spec(path_or_bytes: str | os.PathLike | bytes, name: str | None = None) -> PreprocessSpec:
+    """The PreprocessSpec embedded in a model; a one-line error when there is none."""
+    if isinstance(path_or_bytes, (bytes, bytearray)):
+        buf, name = bytes(path_or_bytes), name or "<model>"
+    else:
+        buf, name = load_model_bytes(path_or_bytes), str(path_or_bytes)
+    meta = read_metadata(buf, name)
+    if METADATA_NAME not in meta:
+        raise ModelFileError(
+            f"{name}: .tflite has no fracture-edge spec (metadata '{METADATA_NAME}'); "
+            "export it with `fracture-edge export`"
+        )
+    return PreprocessSpec.from_json(meta[METADATA_NAME])

@@ -94,10 +94,8 @@ def data_synth(out, n, seed, size, force):
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def train(data_path, out, arch, img_size, epochs, batch_size, lr, weights, width, fusion, patience, seed, force):
     """Train a classifier on DATA (class folders, optional train/val/test, or a split CSV)."""
-    from .models.registry import get
     from .train import TrainConfig, train as run_train
 
-    get(arch)
     cfg = TrainConfig(arch=arch, img_size=img_size, epochs=epochs, batch_size=batch_size, learning_rate=lr,
                       seed=seed, weights=weights, patience=patience, width=width,
                       fusion=tuple(c.strip() for c in fusion.split(",") if c.strip()))

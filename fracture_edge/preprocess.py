@@ -18,8 +18,9 @@ _INTERPOLATION = {"linear": cv2.INTER_LINEAR, "area": cv2.INTER_AREA, "nearest":
 def to_gray(pixels: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
     """RGB -> gray with the spec's weights in 14-bit fixed point, rounded half up.
 
-    With BT.601 weights this is bit-identical to ``cv2.cvtColor(..., COLOR_RGB2GRAY)``, and it is
-    written out so that any weights give the same integers in Python, Java and JavaScript.
+    With BT.601 weights these are OpenCV 4's coefficients (4899, 9617, 1868); it is written out
+    rather than delegated to ``cv2.cvtColor`` (whose rounding changed in OpenCV 5) so that any
+    weights give the same integers in Python, Java and JavaScript.
     """
     if pixels.ndim == 2:
         return pixels

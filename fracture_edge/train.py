@@ -51,14 +51,14 @@ class TrainConfig:
 
 
 def default_spec(cfg: TrainConfig) -> PreprocessSpec:
-    arch = registry.get(cfg.arch)
+    arch = registry.info(cfg.arch)
     n = len(cfg.fusion)
     return PreprocessSpec(
         height=cfg.img_size, width=cfg.img_size,
         canny=Canny(cfg.canny_low, cfg.canny_high) if "edges" in cfg.fusion else None,
         fusion=tuple(cfg.fusion),
-        mean=tuple(arch.MEAN[i % 3] for i in range(n)),
-        std=tuple(arch.STD[i % 3] for i in range(n)),
+        mean=tuple(arch.mean[i % 3] for i in range(n)),
+        std=tuple(arch.std[i % 3] for i in range(n)),
     )
 
 
@@ -141,16 +141,16 @@ def _write_split(path: Path, samples: list[Sample]) -> None:
 
 def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False) -> dict:
     """Train ``cfg.arch`` on ``data`` into the run folder ``out``; returns the run manifest."""
-    from .keras_env import keras, tf
-    from .evaluate import evaluate_arrays
-
     registry.check_input_size(cfg.img_size)
     if cfg.epochs < 1:
         raise InputError(f"--epochs must be at least 1 (got {cfg.epochs})")
-    arch = registry.get(cfg.arch)
+    if cfg.weights not in ("none", "imagenet") and not Path(cfg.weights).is_file():
+        raise InputError(f"weights file not found: {cfg.weights} (use --weights none|imagenet|PATH)")
+    if Path(out).exists() and not force:
+        raise InputError(f"output exists: {out} (use --force to replace it)")
+    spec = default_spec(cfg)
     dataset = load_dataset(data)
     samples = assign_splits(dataset, cfg.val_fraction, cfg.seed)
-    spec = default_spec(cfg)
     started = time.time()
     loaded = {}
     for split in ("train", "val", "test"):
@@ -160,6 +160,10 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False) -> d
     if "val" not in loaded or len(np.unique(loaded["val"].labels)) < 2:
         raise InputError("the validation split needs images of both classes")
 
+    from .evaluate import evaluate_arrays
+    from .keras_env import keras
+
+    arch = registry.get(cfg.arch)
     keras.utils.set_random_seed(cfg.seed)
     model = arch.build(spec.input_shape, weights=cfg.weights, width=cfg.width)
     train_ds = make_train_dataset(loaded["train"], spec, cfg.augment, cfg.batch_size, cfg.seed)

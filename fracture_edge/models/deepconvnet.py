@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from ..keras_env import keras
 
-MEAN = (0.5, 0.5, 0.5)
-STD = (0.25, 0.25, 0.25)
 #: (what to train, learning rate, share of the epochs)
 STAGES = (("all", 1e-3, 1.0),)
 

@@ -2,8 +2,9 @@
 
 Rows are data, readable without TensorFlow (the CLI lists them in ``--help``); ``build``
 imports the module lazily. Each module provides ``build(input_shape, **options)`` returning a
-tf_keras model with one sigmoid output (probability of the positive label), plus ``MEAN``/``STD``
-(input normalisation) and ``STAGES`` (how training proceeds).
+tf_keras model with one sigmoid output (probability of the positive label), ``STAGES`` (how
+training proceeds) and ``set_stage``. Input normalisation is part of the row, so a spec can be
+made without importing TensorFlow.
 """
 
 from __future__ import annotations
@@ -19,24 +20,35 @@ class Architecture:
     name: str
     module: str
     summary: str
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
 
 
 ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
     for a in (
         Architecture("deepconvnet", "fracture_edge.models.deepconvnet",
-                     "our compact CNN for radiographs; exports to full int8"),
+                     "our compact CNN for radiographs; exports to full int8",
+                     mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25)),
+        # Caffe-style ImageNet normalisation ((x - mean) in 0..255 units), written as the spec's
+        # (x/255 - mean) / std so ImageNet weights see the statistics they were trained on.
         Architecture("resnet50", "fracture_edge.models.resnet50",
-                     "Keras ResNet50 backbone + small head; two-stage fine-tune"),
+                     "Keras ResNet50 backbone + small head; two-stage fine-tune",
+                     mean=(103.939 / 255, 116.779 / 255, 123.68 / 255), std=(1 / 255, 1 / 255, 1 / 255)),
     )
 }
 
 
-def get(name: str):
-    """The architecture's module (``build``, ``MEAN``, ``STD``, ``STAGES``)."""
+def info(name: str) -> Architecture:
+    """The table row, without importing TensorFlow."""
     if name not in ARCHITECTURES:
         raise InputError(f"unknown architecture {name!r}: choose from {', '.join(ARCHITECTURES)}")
-    return importlib.import_module(ARCHITECTURES[name].module)
+    return ARCHITECTURES[name]
+
+
+def get(name: str):
+    """The architecture's module (``build``, ``STAGES``, ``set_stage``); imports TensorFlow."""
+    return importlib.import_module(info(name).module)
 
 
 MIN_INPUT = 64

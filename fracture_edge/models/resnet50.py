@@ -15,8 +15,6 @@ from ..keras_env import keras
 
 # Caffe-style ImageNet normalisation ((x - mean) in 0..255 units), written as our spec's
 # (x/255 - mean) / std so ImageNet weights see the statistics they were trained on.
-MEAN = (103.939 / 255, 116.779 / 255, 123.68 / 255)
-STD = (1 / 255, 1 / 255, 1 / 255)
 STAGES = (("head", 1e-3, 0.5), ("top", 1e-4, 0.5))
 UNFREEZE_FROM = "conv5_block1"
 

@@ -1,0 +1,59 @@
+"""Session-scoped fixtures: synthetic data, one tiny trained run and its exports, real images.
+
+Everything expensive (training, conversion, unpacking the real archive) happens once per
+session; tests then read the artefacts.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("FRACTURE_EDGE_PROGRESS", "off")
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_ARCHIVE = REPO.parent / "shared" / "data" / "multiregion-dev" / "images.tar.xz"
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory) -> Path:
+    from fracture_edge.data.synth import synthesize
+
+    out = tmp_path_factory.mktemp("synth") / "data"
+    synthesize(out, 160, seed=3, size=64)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_run(synth_dir, tmp_path_factory) -> Path:
+    """A deepconvnet trained for 3 epochs on 64-px synthetic images (about 15 s)."""
+    from fracture_edge.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("run") / "run"
+    train(synth_dir, out, TrainConfig(img_size=64, epochs=3, width=8, batch_size=16, patience=3))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_exports(tiny_run, tmp_path_factory) -> Path:
+    from fracture_edge.export import export_run
+    from fracture_edge.export.variants import get_variant
+
+    out = tmp_path_factory.mktemp("export") / "export"
+    export_run(tiny_run, [get_variant("float32"), get_variant("int8")], out, calibration_size=64,
+               min_agreement=0.0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_dir(tmp_path_factory) -> Path:
+    """The multiregion-dev radiographs, unpacked once per session (skipped where absent)."""
+    if not REAL_ARCHIVE.exists():
+        pytest.skip(f"real data archive not found at {REAL_ARCHIVE}")
+    out = tmp_path_factory.mktemp("multiregion")
+    with tarfile.open(REAL_ARCHIVE) as tar:
+        tar.extractall(out, filter="data")
+    return out

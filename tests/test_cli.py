@@ -1,0 +1,115 @@
+"""The command line as a user meets it: help without TensorFlow, one-line errors, exit code 2."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+COMMANDS = [[], ["data"], ["data", "synth"], ["train"], ["evaluate"], ["export"], ["inspect"],
+            ["bench"], ["predict"], ["demo"]]
+
+
+def run_cli(*args, block_tensorflow=False, cwd=None):
+    """Run ``fracture-edge`` in a fresh interpreter; optionally make ``import tensorflow`` fail."""
+    prelude = ""
+    if block_tensorflow:
+        prelude = textwrap.dedent("""
+            import sys
+            class _Block:
+                def find_spec(self, name, path=None, target=None):
+                    if name.split('.')[0] in ('tensorflow', 'tf_keras', 'keras'):
+                        raise ImportError('tensorflow is blocked in this test')
+            sys.meta_path.insert(0, _Block())
+        """)
+    code = prelude + textwrap.dedent(f"""
+        import sys
+        from fracture_edge.cli import main
+        try:
+            main({list(args)!r})
+        finally:
+            heavy = sorted(m for m in ('tensorflow', 'tf_keras', 'cv2') if m in sys.modules)
+            print('LOADED=' + ','.join(heavy), file=sys.stderr)
+    """)
+    env = {**os.environ, "FRACTURE_EDGE_PROGRESS": "off"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=300)
+
+
+def loaded(proc) -> str:
+    return [line for line in proc.stderr.splitlines() if line.startswith("LOADED=")][-1]
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "top")
+def test_help_has_an_example_and_imports_nothing_heavy(cmd):
+    proc = run_cli(*cmd, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "Example: fracture-edge" in proc.stdout
+    assert loaded(proc) == "LOADED="
+
+
+def _one_line_error(proc, needle):
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    errors = [line for line in proc.stderr.splitlines() if not line.startswith("LOADED=")]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert needle in errors[0]
+
+
+def test_missing_data_path(tmp_path):
+    _one_line_error(run_cli("train", str(tmp_path / "nope"), "--out", str(tmp_path / "r")), "does not exist")
+    assert not (tmp_path / "r").exists()
+
+
+def test_folder_without_class_folders(tmp_path):
+    (tmp_path / "pets").mkdir()
+    _one_line_error(run_cli("train", str(tmp_path), "--out", str(tmp_path / "r")), "no class folders")
+    assert not (tmp_path / "r").exists()
+
+
+def test_model_that_is_not_tflite(tmp_path):
+    (tmp_path / "m.tflite").write_text("hello")
+    (tmp_path / "x.png").write_bytes(b"\x89PNG")
+    _one_line_error(run_cli("predict", str(tmp_path / "x.png"), "--model", str(tmp_path / "m.tflite")),
+                    "not a .tflite")
+
+
+def test_unknown_variant_recipe_key(tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('name = "x"\ndescription = "y"\ncalibrat = true\n')
+    (tmp_path / "run").mkdir()
+    _one_line_error(run_cli("export", str(tmp_path / "run"), "--recipe", str(recipe)), "did you mean 'calibrate'")
+
+
+def test_unknown_runtime(tmp_path):
+    (tmp_path / "m.tflite").write_text("x")
+    _one_line_error(run_cli("bench", str(tmp_path / "m.tflite"), "--data", str(tmp_path), "--runtimes", "tpu"),
+                    "valid runtimes are litert, keras")
+
+
+@pytest.mark.slow
+def test_predict_and_litert_bench_run_without_tensorflow(tiny_exports, synth_dir, tmp_path):
+    model = str(tiny_exports / "int8" / "model.tflite")
+    image = str(sorted((synth_dir / "test" / "fractured").glob("*.png"))[0])
+    proc = run_cli("predict", image, "--model", model, "--json", block_tensorflow=True)
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout.splitlines()[0])
+    assert row["label"] in ("fractured", "not fractured")
+    assert loaded(proc) == "LOADED=cv2"
+
+    out = tmp_path / "rows.json"
+    proc = run_cli("bench", model, "--data", str(synth_dir), "--runtimes", "litert", "--iterations", "3",
+                   "--json", str(out), block_tensorflow=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())[0]["status"] == "ok"
+    assert "tensorflow" not in loaded(proc)
+
+
+@pytest.mark.slow
+def test_inspect_prints_spec_and_manifest(tiny_exports):
+    proc = run_cli("inspect", str(tiny_exports / "int8" / "model.tflite"), block_tensorflow=True)
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["spec"]["schema"] == "fracture_edge.spec" and info["input"]["dtype"] == "uint8"
+    assert info["manifest"]["variant"] == "int8"

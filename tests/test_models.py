@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from fracture_edge.errors import InputError
+from fracture_edge.models import registry
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("arch", sorted(registry.ARCHITECTURES))
+@pytest.mark.parametrize("size", [64, 96])
+def test_every_architecture_builds_for_any_size(arch, size):
+    mod = registry.get(arch)
+    model = mod.build((size, size, 3), width=8) if arch == "deepconvnet" else mod.build((size, size, 3))
+    out = model(np.zeros((2, size, size, 3), np.float32))
+    assert tuple(out.shape) == (2, 1)
+    assert float(np.min(out)) >= 0 and float(np.max(out)) <= 1
+
+
+def test_unknown_architecture_and_small_input():
+    with pytest.raises(InputError, match="choose from deepconvnet, resnet50"):
+        registry.get("vgg")
+    with pytest.raises(InputError, match="at least 64"):
+        registry.check_input_size(32)
+
+
+def test_resnet50_imagenet_offline_points_at_none_or_path(monkeypatch):
+    from tf_keras.src.applications import resnet
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3] "
+                        "Temporary failure in name resolution")
+
+    monkeypatch.setattr(resnet.data_utils, "get_file", offline)
+    with pytest.raises(InputError, match="use --weights none, or --weights PATH"):
+        registry.get("resnet50").build((64, 64, 3), weights="imagenet")
+
+
+def test_resnet50_loads_local_weights_and_stages(tmp_path):
+    mod = registry.get("resnet50")
+    source = mod.build((64, 64, 3))
+    path = tmp_path / "backbone.h5"
+    source.get_layer("resnet50").save_weights(str(path))
+    model = mod.build((64, 64, 3), weights=str(path))
+    a = source.get_layer("resnet50").get_layer("conv1_conv").get_weights()[0]
+    b = model.get_layer("resnet50").get_layer("conv1_conv").get_weights()[0]
+    assert np.array_equal(a, b)
+    mod.set_stage(model, "head")
+    assert not model.get_layer("resnet50").trainable
+    mod.set_stage(model, "top")
+    layers = model.get_layer("resnet50").layers
+    assert not layers[5].trainable and layers[-3].trainable or layers[-2].trainable
+    with pytest.raises(InputError, match="weights file not found"):
+        mod.build((64, 64, 3), weights=str(tmp_path / "missing.h5"))

@@ -1,0 +1,61 @@
+import json
+
+import pytest
+
+from fracture_edge.errors import SpecError
+from fracture_edge.spec import Blur, Canny, Clahe, PreprocessSpec, Quantization
+
+
+def test_json_round_trip_keeps_every_field():
+    spec = PreprocessSpec(height=96, width=80, clahe=Clahe(3.0, 4), blur=Blur(5, 1.2),
+                          canny=Canny(30, 90, 5, True), fusion=("edges", "gray"), mean=(0.1, 0.2),
+                          std=(0.3, 0.4), input_dtype="uint8", input_quantization=Quantization(0.02, 7),
+                          threshold=0.3, temperature=1.7)
+    again = PreprocessSpec.from_json(spec.to_json())
+    assert again == spec
+
+
+def test_unknown_version_is_refused():
+    d = PreprocessSpec().to_dict()
+    d["version"] = 2
+    with pytest.raises(SpecError, match="unsupported spec version 2"):
+        PreprocessSpec.from_dict(d)
+
+
+@pytest.mark.parametrize("where", ["top", "input", "canny"])
+def test_unknown_field_is_refused(where):
+    d = PreprocessSpec().to_dict()
+    target = d if where == "top" else d[where]
+    target["bogus"] = 1
+    with pytest.raises(SpecError, match="unknown field.*bogus"):
+        PreprocessSpec.from_dict(d)
+
+
+def test_not_json_and_wrong_schema():
+    with pytest.raises(SpecError, match="not valid JSON"):
+        PreprocessSpec.from_json(b"\xff{")
+    with pytest.raises(SpecError, match="not a fracture-edge spec"):
+        PreprocessSpec.from_json(json.dumps({"schema": "other", "version": 1}))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"fusion": ("gray", "edges"), "canny": None, "mean": (0, 0), "std": (1, 1)}, "canny is null"),
+    ({"mean": (0.0,)}, "one value per fused channel"),
+    ({"input_dtype": "uint8"}, "quantization is required"),
+    ({"in_graph": ("fusion",)}, "trailing run"),
+    ({"positive_label": "broken"}, "include positive_label"),
+    ({"interpolation": "cubic"}, "interpolation"),
+])
+def test_inconsistent_specs_are_refused(changes, message):
+    with pytest.raises(SpecError, match=message):
+        PreprocessSpec(**changes)
+
+
+def test_host_steps_of_fused_and_unfused():
+    unfused = PreprocessSpec()
+    assert unfused.host_steps == ("grayscale", "resize", "canny", "fusion", "normalize")
+    assert unfused.input_shape == (128, 128, 3)
+    fused = PreprocessSpec(in_graph=("canny", "fusion", "normalize"), input_dtype="uint8",
+                           input_quantization=Quantization(1.0, 0))
+    assert fused.host_steps == ("grayscale", "resize", "quantize")
+    assert fused.input_shape == (128, 128, 1)

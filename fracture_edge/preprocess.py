@@ -12,7 +12,9 @@ import numpy as np
 
 from .spec import PreprocessSpec
 
-_INTERPOLATION = {"linear": cv2.INTER_LINEAR, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST}
+#: "linear" is OpenCV's bit-exact bilinear (fixed-point, the same on every CPU), so the Java and
+#: JavaScript ports can reproduce it integer for integer.
+_INTERPOLATION = {"linear": cv2.INTER_LINEAR_EXACT, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST_EXACT}
 
 
 def to_gray(pixels: np.ndarray, spec: PreprocessSpec) -> np.ndarray:

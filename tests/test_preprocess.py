@@ -29,7 +29,7 @@ def test_model_input_unfused_float():
     pixels = np.random.default_rng(1).integers(0, 256, (50, 70, 3), dtype=np.uint8)
     x = pp.model_input(pixels, spec)
     assert x.shape == (32, 40, 3) and x.dtype == np.float32
-    gray = cv2.resize(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), (40, 32), interpolation=cv2.INTER_LINEAR)
+    gray = cv2.resize(pp.to_gray(pixels, spec), (40, 32), interpolation=cv2.INTER_LINEAR_EXACT)
     np.testing.assert_allclose(x[..., 0], gray / 255.0, atol=1e-7)
     np.testing.assert_array_equal(x[..., 1] * 255.0, cv2.Canny(gray, 50, 150).astype(np.float32))
     np.testing.assert_array_equal(x[..., 0], x[..., 2])
@@ -62,5 +62,5 @@ def test_fused_spec_feeds_raw_gray_pixels():
 def test_resize_uses_requested_interpolation(interp):
     spec = PreprocessSpec(height=20, width=20, interpolation=interp)
     gray = np.random.default_rng(3).integers(0, 256, (57, 57), dtype=np.uint8)
-    flag = {"linear": cv2.INTER_LINEAR, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST}[interp]
+    flag = {"linear": cv2.INTER_LINEAR_EXACT, "area": cv2.INTER_AREA, "nearest": cv2.INTER_NEAREST_EXACT}[interp]
     assert np.array_equal(pp.resize(gray, spec), cv2.resize(gray, (20, 20), interpolation=flag))

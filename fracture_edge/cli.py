@@ -126,7 +126,7 @@ def evaluate(run_dir, data_path, split, out):
 
 
 # ----------------------------------------------------------------------------- export
-@cli.command(epilog="Example: fracture-edge export runs/dcn --int8 --out exports/dcn")
+@cli.command(epilog="Example: fracture-edge export runs/dcn --int8 --fused --out exports/dcn")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Export folder (default RUN_DIR/export).")
 @click.option("--float32", "float32", is_flag=True, help="float32 (the default when no variant is named).")
@@ -135,10 +135,12 @@ def evaluate(run_dir, data_path, split, out):
 @click.option("--int8", is_flag=True, help="Full integer, uint8 I/O, calibrated on training images.")
 @click.option("--recipe", "recipes", multiple=True, type=click.Path(path_type=Path), help="A recipe TOML file.")
 @click.option("--all", "all_variants", is_flag=True, help="Every built-in variant.")
+@click.option("--fused", is_flag=True,
+              help="Run Canny, fusion and normalisation inside the model; input is uint8 grayscale.")
 @click.option("--calibration-size", default=200, show_default=True, help="Representative images (training split).")
 @click.option("--min-agreement", default=0.95, show_default=True, help="Validation agreement gate with Keras.")
 @click.option("--force", is_flag=True, help="Replace existing variant folders.")
-def export(run_dir, out, recipes, all_variants, calibration_size, min_agreement, force, **flags):
+def export(run_dir, out, recipes, all_variants, fused, calibration_size, min_agreement, force, **flags):
     """Export a training run to TFLite; each variant is validated against the Keras model first."""
     from .export import export_run
     from .export.variants import VARIANTS, get_variant, load_recipe
@@ -149,7 +151,7 @@ def export(run_dir, out, recipes, all_variants, calibration_size, min_agreement,
         chosen = list(VARIANTS.values())
     if not chosen:
         chosen = [get_variant("float32")]
-    for m in export_run(run_dir, chosen, out, force, calibration_size, min_agreement):
+    for m in export_run(run_dir, chosen, out, force, calibration_size, min_agreement, fused=fused):
         v = m["validation"]
         click.echo(f"{m['variant']}: {m['size_bytes'] / 1024:.0f} KB, input {m['input']['dtype']}, "
                    f"agreement {v['agreement_with_keras']:.1%} on {v['images']} val images, "

@@ -5,6 +5,9 @@ the converter chose into the spec, embed the spec in the flatbuffer, run the res
 run's validation split and compare it with the float Keras model. Only a model that passes
 the agreement gate is renamed into ``<out>/<variant>/`` (model.tflite, spec.json,
 manifest.json); a failing one leaves nothing behind.
+
+``fused=True`` exports ``<variant>-fused``: the float in-graph preprocessing (Canny, fusion,
+normalisation) stitched in front of the variant's network, taking uint8 grayscale pixels.
 """
 
 from __future__ import annotations
@@ -62,14 +65,20 @@ class RunFolder:
         return [s for s in self.samples if s.split == name]
 
 
+def variant_dir_name(variant: Variant, fused: bool) -> str:
+    return f"{variant.name}-fused" if fused else variant.name
+
+
 def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
                calibration_size: int = DEFAULT_SIZE, min_agreement: float = DEFAULT_MIN_AGREEMENT,
-               seed: int = 0) -> list[dict]:
+               seed: int = 0, fused: bool = False) -> list[dict]:
     """Export each variant; returns their manifests. Raises before writing on any failure."""
     run = RunFolder(run_dir)
     out = Path(out) if out else run.path / "export"
+    if fused:
+        run.spec.to_fused()          # refuses specs that cannot run in-graph, before any work
     for v in variants:
-        target = out / v.name
+        target = out / variant_dir_name(v, fused)
         if target.exists() and not force:
             raise InputError(f"output exists: {target} (use --force to replace it)")
     val = run.split("val")
@@ -83,21 +92,27 @@ def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
     for v in variants:
         if v.calibrate and representative is None:
             representative, calibration = representative_tensors(run.samples, run.spec, calibration_size, seed)
-        manifests.append(_export_one(run, v, out / v.name, force, representative,
+        manifests.append(_export_one(run, v, out / variant_dir_name(v, fused), force, representative,
                                      calibration if v.calibrate else None, val_images, keras_prob,
-                                     min_agreement))
+                                     min_agreement, fused))
     return manifests
 
 
 def _export_one(run, variant, target, force, representative, calibration, val_images, keras_prob,
-                min_agreement) -> dict:
+                min_agreement, fused) -> dict:
     from ..runtimes.litert import Session
-    from .convert import convert
+    from .convert import convert, convert_preprocessing
     from .embed import embed_spec
+    from .stitch import stitch
 
     t0 = time.time()
-    raw = convert(run.keras_model(), variant, representative)
-    spec = _spec_for(run.spec, raw)
+    if fused:
+        net = convert(run.keras_model(), variant, representative, float_input=True)
+        raw = stitch(convert_preprocessing(run.spec), net)
+        spec = run.spec.to_fused()
+    else:
+        raw = convert(run.keras_model(), variant, representative)
+        spec = _spec_for(run.spec, raw)
     data = embed_spec(raw, spec)
     with atomic_dir(target, force=force) as tmp:
         write_bytes(tmp / "model.tflite", data)
@@ -112,7 +127,9 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
             )
         manifest = {
             "kind": "fracture-edge export",
-            "variant": variant.name,
+            "variant": variant_dir_name(variant, fused),
+            "recipe": variant.name,
+            "fused": fused,
             "description": variant.description,
             "architecture": run.arch,
             "source_run": str(run.path.resolve()),

@@ -1,0 +1,127 @@
+"""Every export variant on a tiny synthetic model: size, sparsity, dtypes, closeness to float."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from fracture_edge.errors import InputError
+from fracture_edge.export.variants import VARIANTS, choose, get_variant, load_recipe
+
+pytestmark = pytest.mark.slow
+
+#: What each variant must show; a new recipe without a row here fails test_every_variant_is_tested.
+EXPECT = {
+    # name: (max size vs float32, input dtype, min sparsity)
+    "float32": (1.0, "float32", 0.0),
+    "float16": (0.55, "float32", 0.0),
+    "dynamic": (0.35, "float32", 0.0),
+    "int8": (0.35, "uint8", 0.0),
+    "int8-io": (0.35, "int8", 0.0),
+    "qat-int8": (0.35, "uint8", 0.0),
+    "pruned": (1.0, "float32", 0.73),
+    "pruned-int8": (0.35, "uint8", 0.73),
+    "pruned-qat-int8": (0.35, "uint8", 0.73),
+}
+
+
+def test_every_variant_is_tested():
+    assert set(EXPECT) == set(VARIANTS)
+
+
+@pytest.fixture(scope="module")
+def all_exports(tiny_run, tmp_path_factory):
+    from fracture_edge.export import export_run
+
+    out = tmp_path_factory.mktemp("variants")
+    # Fine-tunes shortened to one epoch: this checks the mechanics, benchmarks/ the quality.
+    variants = [dataclasses.replace(v, fine_tune_epochs=1) if v.needs_fine_tune else v for v in VARIANTS.values()]
+    export_run(tiny_run, variants, out, calibration_size=64, min_agreement=0.0)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(EXPECT))
+def test_variant_exports_as_expected(name, all_exports):
+    from ai_edge_litert.interpreter import Interpreter
+
+    max_ratio, io_dtype, min_sparsity = EXPECT[name]
+    m = json.loads((all_exports / name / "manifest.json").read_text())
+    f32 = json.loads((all_exports / "float32" / "manifest.json").read_text())
+    assert m["size_bytes"] <= max_ratio * f32["size_bytes"] + 1
+    assert m["input"]["dtype"] == io_dtype
+    sparsity = m["weight_sparsity"]["sparsity"]
+    if min_sparsity:
+        assert abs(sparsity - 0.75) <= 0.02, sparsity          # target within 2 points
+        assert m["gzip_bytes"] < 0.6 * f32["gzip_bytes"]       # zeros compress
+    else:
+        assert sparsity < 0.1
+    if name.endswith("int8") or name == "int8-io":
+        it = Interpreter(model_path=str(all_exports / name / "model.tflite"))
+        acts = {np.dtype(t["dtype"]).name for t in it.get_tensor_details() if len(t["shape"]) == 4}
+        assert acts <= {"int8", "uint8"}, acts
+
+
+@pytest.mark.parametrize("name", ["qat-int8", "pruned", "pruned-int8", "pruned-qat-int8"])
+def test_fine_tuned_variants_stay_close_to_float(name, all_exports):
+    v = json.loads((all_exports / name / "manifest.json").read_text())["validation"]
+    assert v["agreement_with_keras"] >= 0.75, v["agreement_with_keras"]
+
+
+def test_choose_maps_flags_to_the_table():
+    assert [v.name for v in choose()] == ["float32"]
+    assert [v.name for v in choose(int8=True, float16=True)] == ["float16", "int8"]
+    pruned = choose(prune=0.5, int8=True)
+    assert [(v.name, v.prune_sparsity) for v in pruned] == [("pruned-int8", 0.5)]
+    assert [v.name for v in choose(prune=0.75, qat=True)] == ["pruned-qat-int8"]
+    assert [v.name for v in choose(all_variants=True)] == list(VARIANTS)
+    with pytest.raises(InputError, match="between 0 and 1"):
+        choose(prune=1.5)
+    with pytest.raises(InputError, match="valid variants are float32"):
+        choose(names=["int4"])
+
+
+@pytest.mark.parametrize("text, message", [
+    ('name = "x"\ndescription = "y"\nio_dtype = "uint8"\n', "integer I/O needs"),
+    ('name = "x"\ndescription = "y"\nprune_sparsity = 1.2\nfine_tune_epochs = 1\n', "prune_sparsity"),
+    ('name = "x"\ndescription = "y"\nqat = true\n', "fine_tune_epochs >= 1"),
+    ('name = "x"\ndescription = "y"\noptimisations = ["DEFAULT"]\n', "did you mean 'optimizations'"),
+    ('name = "x"\n', "needs 'description'"),
+])
+def test_bad_recipes(tmp_path, text, message):
+    f = tmp_path / "r.toml"
+    f.write_text(text)
+    with pytest.raises(InputError, match=message):
+        load_recipe(f)
+
+
+def test_too_few_calibration_images(tiny_run, tmp_path):
+    from fracture_edge.export import export_run
+
+    with pytest.raises(InputError, match="too few calibration images"):
+        export_run(tiny_run, [get_variant("int8")], tmp_path / "x", calibration_size=4)
+    assert not (tmp_path / "x" / "int8").exists()
+
+
+def test_unwritable_output(tiny_run, tmp_path):
+    """An output folder that cannot be created (a file stands in its way; works as root too)."""
+    from fracture_edge.export import export_run
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(InputError, match="cannot create folder"):
+        export_run(tiny_run, [get_variant("float32")], blocker / "out")
+
+
+def test_resnet50_exports_int8_and_qat(tmp_path_factory, synth_dir):
+    """The other architecture through the tfmot paths (quantize_model needs a flat graph)."""
+    from fracture_edge.export import export_run
+    from fracture_edge.train import TrainConfig, train
+
+    run = tmp_path_factory.mktemp("resnet") / "run"
+    train(synth_dir, run, TrainConfig(arch="resnet50", img_size=64, epochs=2, batch_size=16))
+    qat = dataclasses.replace(get_variant("qat-int8"), fine_tune_epochs=1)
+    ms = export_run(run, [get_variant("int8"), qat], tmp_path_factory.mktemp("rx"), calibration_size=32,
+                    min_agreement=0.0)
+    assert [m["input"]["dtype"] for m in ms] == ["uint8", "uint8"]
+    assert ms[0]["size_bytes"] < 30e6

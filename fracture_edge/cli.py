@@ -109,10 +109,9 @@ def data_audit(data_path, json_path, report_dir, workers):
 @click.option("--workers", type=int, default=None, help="Decoding threads (default: cores, at most 4).")
 def data_split(data_path, out, by, val, test, seed, workers):
     """Write a split manifest (path,label,split,family) in which no family spans two splits."""
-    from .data.scan import scan
     from .data.split import family_split, split_summary, write_manifest
 
-    rows = family_split(scan(data_path, workers), val, test, seed, by)
+    rows = family_split(data_path, val, test, seed, by, workers)
     write_manifest(rows, out)
     for split, v in split_summary(rows).items():
         click.echo(f"{split}: {v['files']} files ({v['fractured']} fractured), {v['families']} groups")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from .scan import Scan
+from .folders import Dataset
+from .scan import Scan, scan
 
 log = logging.getLogger("fracture_edge")
 
@@ -34,11 +35,13 @@ def leakage(scan: Scan) -> dict:
     return out
 
 
-def warn_if_leaky(data, min_share: float = 0.01) -> dict:
-    """Scan ``data``; warn when its val/ or test/ shares radiographs with train/. Returns the shares."""
-    from .scan import scan as run_scan
-
-    shares = leakage(run_scan(data))
+def warn_if_leaky(dataset: Dataset, min_share: float = 0.01) -> dict:
+    """For split *folders* (a manifest was split on purpose): warn when val/ or test/ shares
+    radiographs with train/. Returns the shares ({} when there is nothing to compare)."""
+    if not dataset.source.is_dir() or "train" not in dataset.splits or not set(EVAL_SPLITS) & set(dataset.splits):
+        return {}
+    data = dataset.source
+    shares = leakage(scan(dataset))
     for split, s in shares.items():
         if s["family_share"] >= min_share:
             log.warning(

@@ -82,9 +82,9 @@ def _decode_content(path: Path):
     return (pixels.shape[1], pixels.shape[0], fingerprint(pixels)), None
 
 
-def scan(data: str | os.PathLike, workers: int | None = None, threshold: float = LINK_THRESHOLD) -> Scan:
+def scan(data: str | os.PathLike | Dataset, workers: int | None = None, threshold: float = LINK_THRESHOLD) -> Scan:
     """Hash, decode and fingerprint a folder tree or manifest, then group its contents into families."""
-    dataset = load_dataset(data)
+    dataset = data if isinstance(data, Dataset) else load_dataset(data)
     workers = workers or min(4, os.cpu_count() or 1)
     timings = {}
     t0 = time.perf_counter()

@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..io import write_text
 from .folders import LABEL_NAMES
 from .scan import FileRecord, Scan
+from .scan import scan as run_scan
 
 log = logging.getLogger("fracture_edge")
 
@@ -50,14 +51,16 @@ def assign_groups(groups: dict[str, list[int]], labels: dict[str, int], shares: 
     return out
 
 
-def family_split(scan: Scan, val: float = 0.15, test: float = 0.15, seed: int = 0,
-                 by: str = "family") -> list[dict]:
-    """Manifest rows (path, label, split, family, sha256) over the usable files of ``scan``."""
+def family_split(data: Scan | str | os.PathLike, val: float = 0.15, test: float = 0.15, seed: int = 0,
+                 by: str = "family", workers: int | None = None) -> list[dict]:
+    """Manifest rows (path, label, split, family, sha256) over the usable files of ``data``
+    (a folder, a manifest, or a :class:`Scan` of one); options are checked before scanning."""
     if by not in GROUPINGS:
         raise InputError(f"unknown grouping {by!r} (choose from {', '.join(GROUPINGS)})")
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise InputError(f"--val {val} and --test {test} must be shares in [0, 1) with a sum below 1")
     shares = {s: v for s, v in zip(SPLITS, (1 - val - test, val, test)) if v > 0}
+    scan = data if isinstance(data, Scan) else run_scan(data, workers)
     for rec in scan.records:
         if rec.family is None:
             log.warning("skipped %s: %s", rec.sample.path, rec.error)

@@ -93,7 +93,7 @@ def data_audit(data_path, json_path, report_dir, workers):
     for split, v in m["leakage"].items():
         click.echo(f"{split}: {v['family_share']:.1%} of {v['files']} files have a copy in train "
                    f"({v['byte_copy_share']:.1%} byte-identical)")
-    hints = ", ".join(f"{k} {_fmt(v)}" for k, v in m["shortcut_hints"].items())
+    hints = ", ".join(f"{k} {_fmt(v)}" for k, v in m["shortcut_hints"].items()) or "n/a (no decodable images)"
     click.echo(f"shortcut AUCs: {hints}")
     click.echo(f"{m['timings']['total_s']} s" + (f"; report: {report_dir}" if report_dir else ""))
 

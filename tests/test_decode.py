@@ -145,31 +145,53 @@ def test_pixel_limit_reads_every_header(monkeypatch, fmt):
         decode.decode_bytes(data, f"big.{fmt.lower()}")
 
 
+#: Limit for the bad-file tests: the good test images (48 x 40) fit, "huge.png" does not.
+SMALL_LIMIT = 2500
+
+
 def bad_files(folder):
-    """One real file of each kind that cannot be used, written into ``folder``."""
+    """One real file of each kind that cannot be used, written into ``folder`` (name -> reason)."""
+    from test_dicom import JPEG2000Lossless, make_dicom
+
     data = _jpg(np.tile(GRAY, (4, 4)))
     files = {
-        "zero.png": b"",
-        "notes.jpg": b"patient list, not an image\n",
-        "cut.jpg": data[: len(data) // 2],
-        "header_only.png": _png(GRAY)[:40],
+        "zero.png": (b"", "empty file"),
+        "notes.jpg": (b"patient list, not an image\n", "not an image"),
+        "cut.jpg": (data[: len(data) // 2], "truncated JPEG"),
+        "header_only.png": (_png(GRAY)[:40], "truncated PNG"),
+        "huge.png": (_png(np.zeros((60, 60), np.uint8)), "exceeds the limit"),
+        "j2k.dcm": (make_dicom(syntax=JPEG2000Lossless), "cannot decode DICOM pixel data"),
     }
-    for name, content in files.items():
+    for name, (content, _) in files.items():
         (folder / name).write_bytes(content)
-    return sorted(files)
+    return {name: reason for name, (_, reason) in files.items()}
 
 
-def test_bad_files_in_a_folder_are_skipped_with_named_warnings(tmp_path, caplog):
+def test_bad_files_in_a_folder_are_skipped_with_named_warnings(tmp_path, caplog, monkeypatch):
     from fracture_edge.data.folders import load_dataset, load_images
     from fracture_edge.spec import PreprocessSpec
 
+    monkeypatch.setattr(decode, "MAX_PIXELS", SMALL_LIMIT)
     for cls in ("fractured", "not fractured"):
         (tmp_path / cls).mkdir()
         (tmp_path / cls / "good.png").write_bytes(_png(GRAY))
         (tmp_path / cls / "png_named.jpg").write_bytes(_png(GRAY))
-    names = bad_files(tmp_path / "fractured")
+    bad = bad_files(tmp_path / "fractured")
     with caplog.at_level("WARNING", logger="fracture_edge"):
         loaded = load_images(load_dataset(tmp_path).samples, PreprocessSpec(height=32, width=32))
-    assert len(loaded.samples) == 4 and sorted(p.split("/")[-1] for p, _ in loaded.skipped) == names
-    for name in names:
-        assert any(name in r.getMessage() for r in caplog.records)
+    assert len(loaded.samples) == 4
+    assert {p.split("/")[-1]: r for p, r in loaded.skipped}.keys() == bad.keys()
+    for name, reason in bad.items():
+        assert any(name in r.getMessage() and reason in r.getMessage() for r in caplog.records), name
+
+
+@pytest.mark.slow
+def test_each_bad_single_input_is_one_line_and_exit_2(tiny_exports, tmp_path, capsys, monkeypatch):
+    from fracture_edge.cli import main
+
+    monkeypatch.setattr(decode, "MAX_PIXELS", SMALL_LIMIT)
+    for name, reason in bad_files(tmp_path).items():
+        with pytest.raises(SystemExit) as exit_:
+            main(["predict", str(tmp_path / name), "--model", str(tiny_exports / "float32" / "model.tflite")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_.value.code == 2 and len(err) == 1 and name in err[0] and reason in err[0], (name, err)

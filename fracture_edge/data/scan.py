@@ -47,7 +47,7 @@ class Scan:
     dataset: Dataset
     records: list[FileRecord]
     families: Families
-    contents: list[str]                      # sha256 of each decodable content, family order index
+    contents: list[str]                      # sha256 of decodable content i (indexes families.family)
     timings: dict = field(default_factory=dict)
 
     @property
@@ -65,18 +65,21 @@ class Scan:
         return [r for r in self.records if r.family is not None]
 
 
-def _hash_file(sample: Sample) -> tuple[int, str | None, bytes]:
+def _hash_file(sample: Sample) -> FileRecord:
     try:
         data = sample.path.read_bytes()
     except OSError as exc:
-        return 0, None, f"cannot read ({exc.strerror})".encode()
-    return len(data), hashlib.sha256(data).hexdigest(), data[:512]
+        return FileRecord(sample, 0, None, None, error=f"cannot read ({exc.strerror})")
+    return FileRecord(sample, len(data), hashlib.sha256(data).hexdigest(), sniff_format(data[:512]))
 
 
 def _decode_content(path: Path):
-    data = path.read_bytes()
+    """((width, height, fingerprint), None) or (None, why it cannot be used)."""
     try:
+        data = path.read_bytes()
         pixels = decode_bytes(data, str(path))
+    except OSError as exc:
+        return None, f"cannot read ({exc.strerror})"
     except DecodeError as exc:
         return None, str(exc).removeprefix(f"{path}: ")
     return (pixels.shape[1], pixels.shape[0], fingerprint(pixels)), None
@@ -89,15 +92,11 @@ def scan(data: str | os.PathLike | Dataset, workers: int | None = None, threshol
     timings = {}
     t0 = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
-        hashed = list(progress(pool.map(_hash_file, dataset.samples), total=len(dataset.samples), desc="hash"))
-    records = []
+        records = list(progress(pool.map(_hash_file, dataset.samples), total=len(dataset.samples), desc="hash"))
     first: dict[str, int] = {}
-    for s, (size, sha, head) in zip(dataset.samples, hashed):
-        if sha is None:
-            records.append(FileRecord(s, 0, None, None, error=head.decode()))
-            continue
-        records.append(FileRecord(s, size, sha, sniff_format(head)))
-        first.setdefault(sha, len(records) - 1)
+    for i, rec in enumerate(records):
+        if rec.sha256 is not None:
+            first.setdefault(rec.sha256, i)
     timings["read_and_hash_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

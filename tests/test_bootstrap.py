@@ -18,21 +18,21 @@ def _copies(n_sources=40, copies=10, seed=0):
 
 def test_interval_contains_the_estimate_and_is_reproducible():
     y, p, _ = _copies()
-    lo, hi = bootstrap_interval(y, p, roc_auc_score, n=300)
+    lo, hi = bootstrap_interval(y, p, roc_auc_score, n=100)
     assert lo < roc_auc_score(y, p) < hi
-    assert (lo, hi) == bootstrap_interval(y, p, roc_auc_score, n=300)
+    assert (lo, hi) == bootstrap_interval(y, p, roc_auc_score, n=100)
 
 
 def test_resampling_groups_widens_the_interval_for_copies():
     y, p, groups = _copies()
-    lo_i, hi_i = bootstrap_interval(y, p, roc_auc_score, n=500)
-    lo_g, hi_g = bootstrap_interval(y, p, roc_auc_score, groups=groups, n=500)
+    lo_i, hi_i = bootstrap_interval(y, p, roc_auc_score, n=50)
+    lo_g, hi_g = bootstrap_interval(y, p, roc_auc_score, groups=groups, n=50)
     assert hi_g - lo_g > 2 * (hi_i - lo_i)
 
 
 def test_undefined_draws_are_dropped_and_all_undefined_is_an_error():
     y = np.array([0, 1])
-    lo, hi = bootstrap_interval(y, np.array([0.2, 0.8]), roc_auc_score, n=200)
+    lo, hi = bootstrap_interval(y, np.array([0.2, 0.8]), roc_auc_score, n=50)
     assert lo == hi == 1.0                   # draws holding one class only are skipped
     with pytest.raises(ValueError, match="undefined on every"):
         bootstrap_interval(np.array([1, 1]), np.array([0.2, 0.8]), roc_auc_score, n=20)

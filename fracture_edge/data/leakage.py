@@ -45,8 +45,9 @@ def warn_if_leaky(dataset: Dataset, min_share: float = 0.01) -> dict:
     for split, s in shares.items():
         if s["family_share"] >= min_share:
             log.warning(
-                "%s leaks into train: %.1f%% of its %d images are copies of training radiographs "
-                "(%.1f%% byte-identical); scores on it overstate accuracy. Make a leak-free split "
-                "with: fracture-edge data split %s --by family --out split.csv",
+                "%s leaks into train: %.1f%% of its %d images look like copies of training images "
+                "(the same picture up to rotation, mirroring, scale or re-encoding; %.1f%% "
+                "byte-identical); scores on it overstate accuracy. A leak-free split: "
+                "fracture-edge data split %s --by family --out split.csv",
                 split, 100 * s["family_share"], s["files"], 100 * s["byte_copy_share"], data)
     return shares

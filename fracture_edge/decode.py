@@ -53,7 +53,8 @@ def extension_format(path: str | os.PathLike) -> str | None:
 
 def check_complete(data: bytes, fmt: str) -> str | None:
     """Why the bytes look truncated, or None. Catches what decoders only warn about."""
-    if fmt == "jpeg" and data.rfind(b"\xff\xd9") == -1:
+    # The end marker must follow the last start-of-scan: an EXIF thumbnail carries its own.
+    if fmt == "jpeg" and data.rfind(b"\xff\xd9") < max(data.rfind(b"\xff\xda"), 2):
         return "truncated JPEG (no end-of-image marker)"
     if fmt == "png" and data.rfind(b"IEND") == -1:
         return "truncated PNG (no IEND chunk)"
@@ -128,23 +129,68 @@ def _check_pixel_count(data: bytes, fmt: str, name: str) -> None:
 
 
 def image_size(data: bytes, fmt: str) -> tuple[int, int] | None:
-    """(width, height) from a PNG or JPEG header without decoding, or None when unknown."""
-    if fmt == "png" and len(data) >= 24:
-        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if fmt == "jpeg":
-        i = 2
-        while i + 9 < len(data):
-            if data[i] != 0xFF:
-                i += 1
-                continue
-            marker = data[i + 1]
-            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-                i += 1 if marker == 0xFF else 2
-                continue
-            length = int.from_bytes(data[i + 2 : i + 4], "big")
-            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-                h = int.from_bytes(data[i + 5 : i + 7], "big")
-                w = int.from_bytes(data[i + 7 : i + 9], "big")
-                return w, h
-            i += 2 + length
+    """(width, height) from the file header without decoding, or None when unknown."""
+    reader = _SIZE_READERS.get(fmt)
+    try:
+        return reader(data) if reader else None
+    except (IndexError, ValueError):
+        return None
+
+
+def _png_size(data: bytes):
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_size(data: bytes):
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            i += 1
+            continue
+        marker = data[i + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+            i += 1 if marker == 0xFF else 2
+            continue
+        if marker in _JPEG_SOF:
+            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
     return None
+
+
+def _bmp_size(data: bytes):
+    if int.from_bytes(data[14:18], "little") == 12:            # OS/2 BITMAPCOREHEADER
+        return int.from_bytes(data[18:20], "little"), int.from_bytes(data[20:22], "little")
+    return (abs(int.from_bytes(data[18:22], "little", signed=True)),
+            abs(int.from_bytes(data[22:26], "little", signed=True)))
+
+
+def _webp_size(data: bytes):
+    chunk = data[12:16]
+    if chunk == b"VP8X":
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    if chunk == b"VP8L":
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 ":
+        return int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF
+    return None
+
+
+def _tiff_size(data: bytes):
+    """Width and height tags of the first image file directory."""
+    order = "little" if data[:2] == b"II" else "big"
+    ifd = int.from_bytes(data[4:8], order)
+    found = {}
+    for k in range(int.from_bytes(data[ifd:ifd + 2], order)):
+        entry = data[ifd + 2 + 12 * k: ifd + 14 + 12 * k]
+        tag, kind = int.from_bytes(entry[0:2], order), int.from_bytes(entry[2:4], order)
+        if tag in (256, 257):
+            size = 2 if kind == 3 else 4                           # SHORT or LONG
+            found[tag] = int.from_bytes(entry[8:8 + size], order)
+    return (found[256], found[257]) if len(found) == 2 else None
+
+
+_SIZE_READERS = {"png": _png_size, "jpeg": _jpeg_size, "bmp": _bmp_size, "webp": _webp_size, "tiff": _tiff_size}

@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 
-from .decode import stretch_to_uint8
+from . import decode
 from .errors import DecodeError
 
 
@@ -23,16 +23,19 @@ def decode_dicom(data: bytes, name: str) -> np.ndarray:
     try:
         ds = pydicom.dcmread(io.BytesIO(data))
     except Exception as exc:  # pydicom raises many types for malformed files
-        raise DecodeError(f"{name}: not a readable DICOM file ({exc})") from None
+        raise DecodeError(f"{name}: not a readable DICOM file ({_one_line(exc)})") from None
     if "PixelData" not in ds:
         raise DecodeError(f"{name}: DICOM file has no pixel data")
+    rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
+    if rows * cols > decode.MAX_PIXELS:
+        raise DecodeError(f"{name}: image of {cols}x{rows} pixels exceeds the limit of {decode.MAX_PIXELS:,} pixels")
     try:
         arr = ds.pixel_array
     except Exception as exc:
         syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
         label = getattr(syntax, "name", str(syntax))
         raise DecodeError(
-            f"{name}: cannot decode DICOM pixel data in transfer syntax {label} ({exc})"
+            f"{name}: cannot decode DICOM pixel data in transfer syntax {label} ({_one_line(exc)})"
         ) from None
     if arr.ndim == 3 and ds.get("SamplesPerPixel", 1) == 1:
         arr = arr[0]  # multi-frame: first frame
@@ -40,10 +43,15 @@ def decode_dicom(data: bytes, name: str) -> np.ndarray:
     if photometric.startswith("MONOCHROME"):
         arr = apply_modality_lut(arr, ds)
         arr = apply_voi_lut(arr, ds)
-        out = stretch_to_uint8(np.asarray(arr, np.float64))
+        out = decode.stretch_to_uint8(np.asarray(arr, np.float64))
         if photometric == "MONOCHROME1":
             out = 255 - out
         return out
     if arr.ndim == 3 and arr.shape[2] == 3:
-        return arr.astype(np.uint8) if arr.dtype == np.uint8 else stretch_to_uint8(arr)
+        return arr.astype(np.uint8) if arr.dtype == np.uint8 else decode.stretch_to_uint8(arr)
     raise DecodeError(f"{name}: unsupported DICOM photometric interpretation {photometric}")
+
+
+def _one_line(exc: Exception) -> str:
+    """pydicom's messages span lines (one per plugin); errors are shown on one."""
+    return " ".join(str(exc).split())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn import metrics as skm
 
@@ -34,3 +36,34 @@ def agreement(prob_a, prob_b, threshold: float = 0.5) -> float:
     a = np.asarray(prob_a) >= threshold
     b = np.asarray(prob_b) >= threshold
     return float(np.mean(a == b))
+
+
+def bootstrap_interval(y_true, prob, metric, groups=None, n: int = 2000, seed: int = 0,
+                       level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(y_true, prob)``.
+
+    With ``groups`` (e.g. the family of each image), whole groups are resampled: copies of one
+    radiograph are not independent evidence, and resampling them one by one gives intervals
+    that are too narrow. Draws where the metric is undefined (one class only, for AUC: an error or nan)
+    are dropped; a ValueError says so when none is left.
+    """
+    y_true, prob = np.asarray(y_true), np.asarray(prob)
+    groups = np.arange(len(y_true)) if groups is None else np.asarray(groups)
+    _, group_index = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(group_index == g) for g in range(group_index.max() + 1)]
+    rng = np.random.default_rng(seed)
+    values = []
+    with warnings.catch_warnings():       # scikit-learn warns (and returns nan) on one-class draws
+        warnings.simplefilter("ignore")
+        for _ in range(n):
+            idx = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+            try:
+                values.append(float(metric(y_true[idx], prob[idx])))
+            except ValueError:
+                continue
+    values = [v for v in values if np.isfinite(v)]
+    if not values:
+        raise ValueError("the metric is undefined on every bootstrap draw")
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)

@@ -22,6 +22,7 @@ import numpy as np
 
 from .augment import Augment
 from .data.folders import Dataset, LoadedImages, Sample, load_dataset, load_images
+from .data.leakage import warn_if_leaky
 from .errors import InputError
 from .io import atomic_dir, write_json, write_text
 from .models import registry
@@ -150,6 +151,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False) -> d
         raise InputError(f"output exists: {out} (use --force to replace it)")
     spec = default_spec(cfg)
     dataset = load_dataset(data)
+    warn_if_leaky(dataset)
     samples = assign_splits(dataset, cfg.val_fraction, cfg.seed)
     started = time.time()
     loaded = {}

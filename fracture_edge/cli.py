@@ -168,9 +168,9 @@ def evaluate(run_dir, data_path, split, out):
 
 
 # ----------------------------------------------------------------------------- export
-@cli.command(epilog="Examples: fracture-edge export runs/dcn --int8 --fused --out exports/dcn\n\n"
-                    "          fracture-edge export runs/dcn --prune 0.75 --int8\n\n"
-                    "          fracture-edge export runs/dcn --all --force")
+@cli.command(epilog="Example: fracture-edge export runs/dcn --int8 --fused --out exports/dcn\n\n"
+                    "More: fracture-edge export runs/dcn --prune 0.75 --int8;  "
+                    "fracture-edge export runs/dcn --all --force")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Export folder (default RUN_DIR/export).")
 @click.option("--float32", "float32", is_flag=True, help="float32 (the default when no variant is named).")

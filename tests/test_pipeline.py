@@ -132,7 +132,8 @@ def test_demo_runs_end_to_end(tmp_path):
     from fracture_edge.demo import run_demo
 
     lines = []
-    rows = run_demo(tmp_path / "demo", n=120, img_size=64, epochs=1, echo=lines.append)
+    # One epoch leaves probabilities near 0.5, where int8 flips decisions: no gate here.
+    rows = run_demo(tmp_path / "demo", n=120, img_size=64, epochs=1, echo=lines.append, min_agreement=0.0)
     assert [r["variant"] for r in rows] == ["keras-float", "float32", "int8"]
     assert (tmp_path / "demo" / "report" / "bench.md").exists()
     assert any("demo finished" in line for line in lines)

@@ -4,7 +4,7 @@ The Java core (``android_demo/core``) and the JavaScript port (``web_demo``) are
 Python implementation by these files. A golden folder holds raw little-endian arrays and an
 ``index.json`` that describes them::
 
-    index.json        {"format": "fracture-edge golden", "version": 1, "images": [...], "cases": [...]}
+    index.json        {"format": "fracture-edge golden", "version": 1, "images": [...], "specs": {...}, "cases": [...]}
     images/NAME.u8    decoded pixels (what decode.decode_file returns): uint8, H x W or H x W x 3
     images/NAME.grayK.u8   its grayscale conversion (one per set of weights)
     cases/IMAGE--SPEC/     resized.u8, edges.u8 (when the host runs Canny), input.<u8|i8|f32>
@@ -34,13 +34,14 @@ import numpy as np
 
 from . import preprocess as pp
 from .decode import IMAGE_EXTENSIONS, decode_file
+from .errors import DecodeError
 from .spec import Canny, PreprocessSpec, Quantization
 
 FORMAT = "fracture-edge golden"
 VERSION = 1
 #: The input scale an int8 export with uint8 input typically gets (1/255 in float32).
 UINT8_SCALE = float(np.float32(1.0 / 255.0))
-#: Steps the ports implement exactly; specs that need others are not written as goldens.
+#: What a fused model runs in its graph.
 FUSED = ("canny", "fusion", "normalize")
 
 
@@ -118,7 +119,7 @@ def real_images(root: Path, count: int) -> dict[str, np.ndarray]:
             break
         try:
             pixels = decode_file(f)
-        except Exception:  # damaged files are the decode tests' business, not ours
+        except DecodeError:  # damaged files are the decode tests' business, not ours
             continue
         name = "real-" + "".join(c if c.isalnum() else "-" for c in f.relative_to(root).as_posix())
         out[name] = pixels
@@ -150,10 +151,9 @@ def write_golden(out: Path, images: dict[str, np.ndarray], specs: dict[str, Prep
         grays: dict[tuple, dict] = {}  # one gray image per set of weights
         for suffix, spec in specs.items():
             gray = pp.to_gray(pixels, spec)
-            key = pp._fixed_point_weights(spec.gray_weights)
-            if key not in grays:
-                grays[key] = _array(out, "images", f"{name}.gray{len(grays)}", gray)
-            index["cases"].append(_write_case(out, name, suffix, pixels, gray, grays[key], spec))
+            if spec.gray_weights not in grays:
+                grays[spec.gray_weights] = _array(out, "images", f"{name}.gray{len(grays)}", gray)
+            index["cases"].append(_write_case(out, name, suffix, pixels, gray, grays[spec.gray_weights], spec))
     (out / "index.json").write_text(json.dumps(index, indent=1) + "\n")
     return GoldenSet(out, index)
 

@@ -51,6 +51,10 @@ class Page:
     def __init__(self, driver, url):
         self.driver, self.url = driver, url
 
+    def reload(self):
+        self.driver.get(self.url)
+        self.wait(lambda s: s == "no-model")
+
     def js(self, script):
         return self.driver.execute_script(script)
 
@@ -63,15 +67,18 @@ class Page:
             time.sleep(0.05)
         raise AssertionError(f"page stuck in state {state!r}; error: {self.js('return window.feError')}")
 
+    def pick(self, input_id, path):
+        """Choose a file in one of the page's inputs and wait until the page has handled it."""
+        before = self.js("return document.body.dataset.done")
+        self.driver.find_element("id", input_id).send_keys(str(path))
+        self.wait(lambda s: self.js("return document.body.dataset.done") != before)
+
     def load_model(self, path) -> str:
-        self.driver.find_element("id", "model-file").send_keys(str(path))
-        self.wait(lambda s: s in ("model-ready", "error"))
+        self.pick("model-file", path)
         return self.error() or self.driver.find_element("id", "model-info").text
 
     def classify(self, path) -> dict | str:
-        runs = self.js("return document.body.dataset.runs")
-        self.driver.find_element("id", "image-file").send_keys(str(path))
-        self.wait(lambda s: s == "error" or (s == "result" and self.js("return document.body.dataset.runs") != runs))
+        self.pick("image-file", path)
         return self.error() or self.js("return window.feResult")
 
     def error(self) -> str | None:
@@ -106,8 +113,7 @@ def page(tmp_path_factory):
     driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
     try:
         p = Page(driver, f"http://127.0.0.1:{server.server_address[1]}/")
-        driver.get(p.url)
-        p.wait(lambda s: s == "no-model")
+        p.reload()
         yield p
     finally:
         driver.quit()
@@ -181,15 +187,20 @@ def test_model_without_spec_is_a_message_not_a_crash(page, tiny_exports, tmp_pat
     assert page.js("return document.body.dataset.state") == "error"
     # The page still works afterwards.
     assert page.load_model(tiny_exports / "int8" / "model.tflite").startswith("model.tflite")
+    assert page.load_model(stripped).endswith("export it with `fracture-edge export`")
+    good = tmp_path / "ok.png"
+    cv2.imwrite(str(good), golden.synthetic_images(32)["shapes-gray-75x100"])
+    assert isinstance(page.classify(good), dict)  # the model that loaded before is still in use
 
 
 def test_bad_files_are_messages_not_crashes(page, tmp_path):
+    page.reload()
     junk = tmp_path / "junk.tflite"
     junk.write_text("this is not a model")
     assert page.load_model(junk) == "junk.tflite: not a .tflite model (no TFL3 identifier)"
     bad_image = tmp_path / "broken.png"
     bad_image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
-    # No model is loaded now: the page says what to do first; with one, the decoder complains.
+    # No model loaded: the page says what to do first (with one, the decoder complains: below).
     assert page.classify(bad_image) == "Choose a model (.tflite) first."
 
 

@@ -18,9 +18,7 @@ def convert(model, variant: Variant, representative: np.ndarray | None = None,
     converter.optimizations = [getattr(tf.lite.Optimize, o) for o in variant.optimizations]
     if variant.supported_types:
         converter.target_spec.supported_types = [getattr(tf, t) for t in variant.supported_types]
-    if variant.calibrate:
-        if representative is None:
-            raise ValueError(f"variant {variant.name} needs a representative dataset")
+    if representative is not None:
 
         def gen():
             for x in representative:

@@ -18,7 +18,6 @@ import click
 from .errors import FractureEdgeError
 
 EXIT_USER_ERROR = 2
-VARIANT_FLAGS = ("float32", "float16", "dynamic", "int8")
 
 
 class _OneLine(logging.Formatter):
@@ -126,34 +125,42 @@ def evaluate(run_dir, data_path, split, out):
 
 
 # ----------------------------------------------------------------------------- export
-@cli.command(epilog="Example: fracture-edge export runs/dcn --int8 --out exports/dcn")
+@cli.command(epilog="Examples: fracture-edge export runs/dcn --int8 --fused --out exports/dcn\n\n"
+                    "          fracture-edge export runs/dcn --prune 0.75 --int8\n\n"
+                    "          fracture-edge export runs/dcn --all --force")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Export folder (default RUN_DIR/export).")
 @click.option("--float32", "float32", is_flag=True, help="float32 (the default when no variant is named).")
 @click.option("--float16", is_flag=True, help="float16 weights.")
 @click.option("--dynamic", is_flag=True, help="Dynamic-range int8 weights.")
 @click.option("--int8", is_flag=True, help="Full integer, uint8 I/O, calibrated on training images.")
+@click.option("--qat", is_flag=True, help="Quantisation-aware fine-tune, then full int8.")
+@click.option("--prune", type=float, default=None, metavar="SPARSITY",
+              help="Prune to this sparsity (e.g. 0.75); with --int8 or --qat, then quantise.")
+@click.option("--variant", "names", multiple=True, metavar="NAME",
+              help="A variant by name from the table (see `export/`), e.g. int8-io.")
 @click.option("--recipe", "recipes", multiple=True, type=click.Path(path_type=Path), help="A recipe TOML file.")
-@click.option("--all", "all_variants", is_flag=True, help="Every built-in variant.")
+@click.option("--all", "all_variants", is_flag=True, help="Every variant in the table.")
+@click.option("--fused", is_flag=True,
+              help="Run Canny, fusion and normalisation inside the model; input is uint8 grayscale.")
 @click.option("--calibration-size", default=200, show_default=True, help="Representative images (training split).")
 @click.option("--min-agreement", default=0.95, show_default=True, help="Validation agreement gate with Keras.")
 @click.option("--force", is_flag=True, help="Replace existing variant folders.")
-def export(run_dir, out, recipes, all_variants, calibration_size, min_agreement, force, **flags):
+def export(run_dir, out, names, recipes, all_variants, fused, calibration_size, min_agreement, force, prune,
+           **flags):
     """Export a training run to TFLite; each variant is validated against the Keras model first."""
     from .export import export_run
-    from .export.variants import VARIANTS, get_variant, load_recipe
+    from .export.variants import choose
 
-    chosen = [get_variant(name) for name in VARIANT_FLAGS if flags.get(name)]
-    chosen += [load_recipe(r) for r in recipes]
-    if all_variants:
-        chosen = list(VARIANTS.values())
-    if not chosen:
-        chosen = [get_variant("float32")]
-    for m in export_run(run_dir, chosen, out, force, calibration_size, min_agreement):
+    def done(m):
         v = m["validation"]
-        click.echo(f"{m['variant']}: {m['size_bytes'] / 1024:.0f} KB, input {m['input']['dtype']}, "
+        click.echo(f"{m['variant']}: {m['size_bytes'] / 1024:.0f} KB (gzip {m['gzip_bytes'] / 1024:.0f} KB), "
+                   f"input {m['input']['dtype']}, sparsity {m['weight_sparsity']['sparsity']:.1%}, "
                    f"agreement {v['agreement_with_keras']:.1%} on {v['images']} val images, "
                    f"val AUC {_fmt(v['metrics']['auc'])}")
+
+    chosen = choose(names, recipes, prune=prune, all_variants=all_variants, **flags)
+    export_run(run_dir, chosen, out, force, calibration_size, min_agreement, fused=fused, on_done=done)
     click.echo(f"export folder: {out or Path(run_dir) / 'export'}")
 
 

@@ -132,6 +132,14 @@ class PreprocessSpec:
     def replace(self, **changes: Any) -> "PreprocessSpec":
         return dataclasses.replace(self, **changes)
 
+    def to_fused(self) -> "PreprocessSpec":
+        """The spec of a fused model: the graph runs canny, fusion and normalize and takes the
+        resized uint8 grayscale image (quantisation 1/0: the pixel values themselves)."""
+        if self.clahe is not None or self.blur is not None:
+            # They would have to run on the host before Canny: the app would do more than resize.
+            raise SpecError("a fused model needs a spec without CLAHE or blur (they cannot run in-graph)")
+        return self.replace(in_graph=GRAPH_STEPS, input_dtype="uint8", input_quantization=Quantization(1.0, 0))
+
     # ----------------------------------------------------------------- JSON
     def to_dict(self) -> dict:
         return {

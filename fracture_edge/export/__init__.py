@@ -5,6 +5,9 @@ the converter chose into the spec, embed the spec in the flatbuffer, run the res
 run's validation split and compare it with the float Keras model. Only a model that passes
 the agreement gate is renamed into ``<out>/<variant>/`` (model.tflite, spec.json,
 manifest.json); a failing one leaves nothing behind.
+
+``fused=True`` exports ``<variant>-fused``: the float in-graph preprocessing (Canny, fusion,
+normalisation) stitched in front of the variant's network, taking uint8 grayscale pixels.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class RunFolder:
         manifest = self.path / "manifest.json"
         self.manifest = json.loads(manifest.read_text()) if manifest.exists() else {}
         self._model = None
+        self._train_images = None
 
     @property
     def arch(self) -> str:
@@ -61,15 +65,28 @@ class RunFolder:
     def split(self, name: str):
         return [s for s in self.samples if s.split == name]
 
+    def train_images(self):
+        """Decoded training split, loaded once (fine-tunes need it, calibration a subset)."""
+        if self._train_images is None:
+            self._train_images = load_images(self.split("train"), self.spec, desc="train split")
+        return self._train_images
+
+
+def variant_dir_name(variant: Variant, fused: bool) -> str:
+    return f"{variant.name}-fused" if fused else variant.name
+
 
 def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
                calibration_size: int = DEFAULT_SIZE, min_agreement: float = DEFAULT_MIN_AGREEMENT,
-               seed: int = 0) -> list[dict]:
-    """Export each variant; returns their manifests. Raises before writing on any failure."""
+               seed: int = 0, fused: bool = False, on_done=None) -> list[dict]:
+    """Export each variant; returns their manifests, and hands each to ``on_done`` as soon as
+    it is written. A failing variant raises with nothing of it written; earlier ones stay."""
     run = RunFolder(run_dir)
     out = Path(out) if out else run.path / "export"
+    if fused:
+        run.spec.to_fused()          # refuses specs that cannot run in-graph, before any work
     for v in variants:
-        target = out / v.name
+        target = out / variant_dir_name(v, fused)
         if target.exists() and not force:
             raise InputError(f"output exists: {target} (use --force to replace it)")
     val = run.split("val")
@@ -83,21 +100,38 @@ def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
     for v in variants:
         if v.calibrate and representative is None:
             representative, calibration = representative_tensors(run.samples, run.spec, calibration_size, seed)
-        manifests.append(_export_one(run, v, out / v.name, force, representative,
+        manifests.append(_export_one(run, v, out / variant_dir_name(v, fused), force, representative,
                                      calibration if v.calibrate else None, val_images, keras_prob,
-                                     min_agreement))
+                                     min_agreement, fused))
+        if on_done:
+            on_done(manifests[-1])
     return manifests
 
 
 def _export_one(run, variant, target, force, representative, calibration, val_images, keras_prob,
-                min_agreement) -> dict:
-    from ..runtimes.litert import Session
-    from .convert import convert
+                min_agreement, fused) -> dict:
+    from ..runtimes.litert import Session, weight_sparsity
+    from .convert import convert, convert_preprocessing
     from .embed import embed_spec
+    from .stitch import stitch
 
     t0 = time.time()
-    raw = convert(run.keras_model(), variant, representative)
-    spec = _spec_for(run.spec, raw)
+    model, fine_tune = run.keras_model(), None
+    if variant.needs_fine_tune:
+        from .finetune import prepare
+
+        model = prepare(run, variant, run.train_images())
+        fine_tune = {"epochs": variant.fine_tune_epochs, "learning_rate": variant.fine_tune_lr,
+                     "images": len(run.train_images().samples), "qat": variant.qat,
+                     "target_sparsity": variant.prune_sparsity}
+    calibration_set = representative if variant.calibrate else None
+    if fused:
+        net = convert(model, variant, calibration_set, float_input=True)
+        raw = stitch(convert_preprocessing(run.spec), net)
+        spec = run.spec.to_fused()
+    else:
+        raw = convert(model, variant, calibration_set)
+        spec = _spec_for(run.spec, raw)
     data = embed_spec(raw, spec)
     with atomic_dir(target, force=force) as tmp:
         write_bytes(tmp / "model.tflite", data)
@@ -112,13 +146,17 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
             )
         manifest = {
             "kind": "fracture-edge export",
-            "variant": variant.name,
+            "variant": variant_dir_name(variant, fused),
+            "recipe": variant.name,
+            "fused": fused,
             "description": variant.description,
             "architecture": run.arch,
             "source_run": str(run.path.resolve()),
             "input": _tensor_info(session.input),
             "output": _tensor_info(session.output),
             "size_bytes": len(data),
+            "weight_sparsity": weight_sparsity(tmp / "model.tflite"),
+            "fine_tune": fine_tune,
             "gzip_bytes": len(gzip.compress(data, compresslevel=9)),
             "sha256": hashlib.sha256(data).hexdigest(),
             "calibration": calibration,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -24,15 +24,35 @@ OPTIMIZATIONS = ("DEFAULT",)
 class Variant:
     name: str
     description: str
+    order: int = 100                  # position in listings, bench tables and --all
     optimizations: tuple[str, ...] = ()
     supported_types: tuple[str, ...] = ()
     calibrate: bool = False
     io_dtype: str = "float32"
     int8_only: bool = False
+    qat: bool = False                 # quantisation-aware fine-tune (tfmot quantize_model)
+    prune_sparsity: float = 0.0       # prune_low_magnitude to this final sparsity, then strip
+    fine_tune_epochs: int = 0         # epochs of the QAT / pruning fine-tune on the train split
+    fine_tune_lr: float = 1e-4
 
     @property
     def integer_io(self) -> bool:
         return self.io_dtype != "float32"
+
+    @property
+    def quantized(self) -> bool:
+        """Integer arithmetic or weights: compared against float in the bench's statistics."""
+        return bool(self.optimizations) and not self.supported_types or self.qat
+
+    @property
+    def needs_fine_tune(self) -> bool:
+        return self.qat or self.prune_sparsity > 0
+
+    def with_sparsity(self, sparsity: float) -> "Variant":
+        """The same recipe pruned to another target (``--prune 0.5``)."""
+        if not self.prune_sparsity:
+            raise InputError(f"variant {self.name} is not a pruning variant")
+        return replace(self, prune_sparsity=sparsity)
 
 
 def load_recipe(path: str | os.PathLike) -> Variant:
@@ -57,8 +77,12 @@ def load_recipe(path: str | os.PathLike) -> Variant:
     bad = set(raw.get("optimizations", ())) - set(OPTIMIZATIONS)
     if bad:
         raise InputError(f"{path}: unknown optimization {', '.join(sorted(bad))} (valid: {', '.join(OPTIMIZATIONS)})")
-    if raw.get("io_dtype", "float32") != "float32" and not raw.get("calibrate"):
-        raise InputError(f"{path}: integer I/O needs calibrate = true")
+    if raw.get("io_dtype", "float32") != "float32" and not (raw.get("calibrate") or raw.get("qat")):
+        raise InputError(f"{path}: integer I/O needs calibrate = true or qat = true")
+    if not 0.0 <= raw.get("prune_sparsity", 0.0) < 1.0:
+        raise InputError(f"{path}: prune_sparsity must lie in [0, 1)")
+    if (raw.get("qat") or raw.get("prune_sparsity")) and raw.get("fine_tune_epochs", 0) < 1:
+        raise InputError(f"{path}: QAT and pruning need fine_tune_epochs >= 1")
     for key in ("optimizations", "supported_types"):
         if key in raw:
             raw[key] = tuple(raw[key])
@@ -67,11 +91,8 @@ def load_recipe(path: str | os.PathLike) -> Variant:
 
 def builtin_variants() -> dict[str, Variant]:
     """Every recipe shipped in ``export/`` (this package's ``recipes`` folder), by name."""
-    table = {}
-    for f in sorted(RECIPES_DIR.glob("*.toml")):
-        v = load_recipe(f)
-        table[v.name] = v
-    return table
+    found = sorted((load_recipe(f) for f in RECIPES_DIR.glob("*.toml")), key=lambda v: (v.order, v.name))
+    return {v.name: v for v in found}
 
 
 VARIANTS = builtin_variants()
@@ -81,3 +102,24 @@ def get_variant(name: str) -> Variant:
     if name not in VARIANTS:
         raise InputError(f"unknown variant '{name}': valid variants are {', '.join(VARIANTS)}")
     return VARIANTS[name]
+
+
+def choose(names=(), recipes=(), float32=False, float16=False, dynamic=False, int8=False, qat=False,
+           prune: float | None = None, all_variants=False) -> list[Variant]:
+    """The variants the export flags ask for, in table order; float32 when none is named.
+
+    ``--prune S`` picks the pruned recipe matching the other flags (pruned, pruned-int8,
+    pruned-qat-int8) at sparsity S; ``--qat`` alone is qat-int8.
+    """
+    if all_variants:
+        return list(VARIANTS.values())
+    chosen = [get_variant(n) for n in names] + [load_recipe(r) for r in recipes]
+    if prune is not None:
+        if not 0.0 < prune < 1.0:
+            raise InputError(f"--prune takes a sparsity between 0 and 1 (got {prune})")
+        base = "pruned-qat-int8" if qat else "pruned-int8" if int8 else "pruned"
+        chosen.append(get_variant(base).with_sparsity(prune))
+        qat = int8 = False
+    flags = {"float32": float32, "float16": float16, "dynamic": dynamic, "int8": int8, "qat-int8": qat}
+    chosen += [get_variant(name) for name, on in flags.items() if on]
+    return chosen or [get_variant("float32")]

@@ -19,16 +19,21 @@ STAGES = (("head", 1e-3, 0.5), ("top", 1e-4, 0.5))
 UNFREEZE_FROM = "conv5_block1"
 
 
-def _backbone(input_shape, weights: str):
+HEAD = ("gap", "dropout", "fracture_prob")
+
+
+def _backbone(inputs, weights: str):
+    """ResNet50 built on ``inputs`` itself, so the classifier is one flat graph: tfmot's
+    quantize_model and prune_low_magnitude refuse models nested inside models."""
     if weights == "imagenet":
         try:
-            return keras.applications.ResNet50(include_top=False, weights="imagenet", input_shape=input_shape)
+            return keras.applications.ResNet50(include_top=False, weights="imagenet", input_tensor=inputs)
         except Exception as exc:  # download failures surface as many exception types
             raise InputError(
                 f"cannot load ImageNet weights ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
                 "without internet use --weights none, or --weights PATH to a local weights file"
             ) from None
-    backbone = keras.applications.ResNet50(include_top=False, weights=None, input_shape=input_shape)
+    backbone = keras.applications.ResNet50(include_top=False, weights=None, input_tensor=inputs)
     if weights not in (None, "none"):
         path = Path(weights)
         if not path.is_file():
@@ -42,8 +47,7 @@ def _backbone(input_shape, weights: str):
 
 def build(input_shape, weights: str = "none", dropout: float = 0.3, **_):
     inputs = keras.Input(shape=input_shape, name="image")
-    backbone = _backbone(tuple(input_shape), weights)
-    x = backbone(inputs)
+    x = _backbone(inputs, weights).output
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="fracture_prob")(x)
@@ -53,11 +57,10 @@ def build(input_shape, weights: str = "none", dropout: float = 0.3, **_):
 def set_stage(model, stage: str) -> None:
     """``head``: backbone frozen. ``top``: blocks from ``UNFREEZE_FROM`` on train, BatchNorm
     layers stay frozen (their statistics come from far more data than a fine-tune sees)."""
-    backbone = model.get_layer("resnet50")
-    backbone.trainable = stage != "head"
-    if stage == "head":
-        return
     unfrozen = False
-    for layer in backbone.layers:
-        unfrozen = unfrozen or layer.name.startswith(UNFREEZE_FROM)
+    for layer in model.layers:
+        if layer.name in HEAD:
+            layer.trainable = True
+            continue
+        unfrozen = unfrozen or (stage != "head" and layer.name.startswith(UNFREEZE_FROM))
         layer.trainable = unfrozen and not isinstance(layer, keras.layers.BatchNormalization)

@@ -34,3 +34,29 @@ def dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
         scale, zero = detail["quantization"]
         return (y.astype(np.float32) - zero) * scale
     return y.astype(np.float32)
+
+
+WEIGHT_OPS = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1}
+
+
+def weight_sparsity(model: Path) -> dict:
+    """Share of exact zeros in the conv / dense weight tensors stored in a .tflite.
+
+    Read from the file's constant buffers (through a DEQUANTIZE for float16 weights), so it
+    says what a phone actually loads, whatever the training framework claimed.
+    """
+    it = Interpreter(model_path=str(model))
+    ops = it._get_ops_details()
+    producer = {int(o): op for op in ops for o in op["outputs"]}
+    zeros = total = 0
+    for op in ops:
+        if op["op_name"] not in WEIGHT_OPS:
+            continue
+        idx = int(op["inputs"][WEIGHT_OPS[op["op_name"]]])
+        src = producer.get(idx)
+        if src is not None and src["op_name"] == "DEQUANTIZE":
+            idx = int(src["inputs"][0])
+        w = it.get_tensor(idx)
+        zeros += int(np.sum(w == 0))
+        total += w.size
+    return {"sparsity": zeros / max(total, 1), "weights": total}

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from toolcheck import require
+from mobile_support import fused_exports, require
 
 from fracture_edge import golden
 
@@ -60,7 +60,11 @@ def test_a_one_pixel_change_in_a_golden_fails_the_java_tests(tmp_path):
 
 
 @pytest.mark.slow
-def test_java_reads_spec_and_tensors_of_exported_models(tiny_exports):
-    rc, passed, failed, out = java_tests(MODELS_DIR=tiny_exports)
+def test_java_reads_spec_and_tensors_of_exported_models(tiny_exports, tiny_run, tmp_path_factory, tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(tiny_exports, models)
+    shutil.copytree(fused_exports(tiny_run, tmp_path_factory), models, dirs_exist_ok=True)
+    assert sorted(p.name for p in models.iterdir()) == ["float32", "float32-fused", "int8", "int8-fused"]
+    rc, passed, failed, out = java_tests(MODELS_DIR=models)
     assert (rc, failed) == (0, 0), out[-3000:]
     assert "SKIP readsEveryExportedModel" not in out

@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from toolcheck import require
+from mobile_support import fused_exports, require
 
 from fracture_edge import golden
 from fracture_edge.decode import decode_file
@@ -144,13 +144,18 @@ def _png_images(real_dir, out: Path, count: int) -> list[Path]:
 
 @pytest.mark.slow
 @pytest.mark.realdata
-def test_page_matches_python_litert_on_real_images(page, tiny_exports, real_dir, tmp_path):
+def test_page_matches_python_litert_on_real_images(page, tiny_exports, tiny_run, tmp_path_factory, real_dir,
+                                                    tmp_path):
     images = _png_images(real_dir, tmp_path / "png", 10)
+    fused = fused_exports(tiny_run, tmp_path_factory)
     report = {}
-    for variant in ("float32", "int8"):
-        model = tiny_exports / variant / "model.tflite"
+    for variant, model in [("float32", tiny_exports / "float32" / "model.tflite"),
+                           ("int8", tiny_exports / "int8" / "model.tflite"),
+                           ("float32-fused", fused / "float32-fused" / "model.tflite"),
+                           ("int8-fused", fused / "int8-fused" / "model.tflite")]:
         info = page.load_model(model)
         assert info.startswith("model.tflite: 64x64"), info
+        assert ("fused" in info) == variant.endswith("fused"), info
         predictor = Predictor(model)
         worst = 0.0
         for img in images:
@@ -162,7 +167,7 @@ def test_page_matches_python_litert_on_real_images(page, tiny_exports, real_dir,
             want = predictor(px)
             delta = abs(got["probability"] - want["probability"])
             worst = max(worst, delta)
-            if predictor.spec.input_dtype == "float32":
+            if predictor.session.output["dtype"] == np.float32:
                 assert delta <= FLOAT_TOL, f"{variant} {img.name}: {got['probability']} vs {want['probability']}"
             else:
                 assert got["probability"] == want["probability"], f"{variant} {img.name}"

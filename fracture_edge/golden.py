@@ -41,8 +41,6 @@ FORMAT = "fracture-edge golden"
 VERSION = 1
 #: The input scale an int8 export with uint8 input typically gets (1/255 in float32).
 UINT8_SCALE = float(np.float32(1.0 / 255.0))
-#: What a fused model runs in its graph.
-FUSED = ("canny", "fusion", "normalize")
 
 
 def golden_specs(size: int) -> dict[str, PreprocessSpec]:
@@ -52,12 +50,12 @@ def golden_specs(size: int) -> dict[str, PreprocessSpec]:
     the rest each change one setting a port could get wrong.
     """
     base = PreprocessSpec(height=size, width=size)
-    fused = base.replace(in_graph=FUSED)
+    fused = base.to_fused()  # what a fused export embeds: uint8 gray pixels in, scale 1
     return {
         "unfused-float32": base,
         "unfused-uint8": base.replace(input_dtype="uint8", input_quantization=Quantization(UINT8_SCALE, 0)),
-        "fused-float32": fused,
-        "fused-uint8": fused.replace(input_dtype="uint8", input_quantization=Quantization(1.0, 0)),
+        "fused-float32": fused.replace(input_dtype="float32", input_quantization=None),
+        "fused-uint8": fused,
         # int8 input with a zero point and non-trivial mean/std: rint ties and clipping.
         "unfused-int8-meanstd": base.replace(
             mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225), input_dtype="int8",

@@ -90,6 +90,8 @@ async function sha256(typed) {
 
 async function classify(file) {
   clearError();
+  for (const id of ['probability', 'label', 'time']) $(id).textContent = '–'; // never show a stale result
+  window.feResult = null;
   if (!current) throw new fe.FractureEdgeError('Choose a model (.tflite) first.');
   setState('running');
   const { spec, info, compiled } = current;

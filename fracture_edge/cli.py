@@ -129,8 +129,9 @@ def data_split(data_path, out, by, val, test, seed, workers):
 @click.option("--weights", default="none", show_default=True,
               help="resnet50 only: none, imagenet (needs internet) or PATH to a weights file.")
 @click.option("--width", default=32, show_default=True, help="deepconvnet base width.")
-@click.option("--fusion", default="gray,edges,gray", show_default=True,
-              help="Input channels, comma-separated from gray and edges (Canny).")
+@click.option("--fusion", default=None,
+              help="Input channels, comma-separated from gray and edges (Canny), e.g. gray,edges,gray "
+                   "(default: the architecture's; see benchmarks/canny_fusion).")
 @click.option("--patience", default=6, show_default=True, help="Early-stopping patience (epochs).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
@@ -140,7 +141,7 @@ def train(data_path, out, arch, img_size, epochs, batch_size, lr, weights, width
 
     cfg = TrainConfig(arch=arch, img_size=img_size, epochs=epochs, batch_size=batch_size, learning_rate=lr,
                       seed=seed, weights=weights, patience=patience, width=width,
-                      fusion=tuple(c.strip() for c in fusion.split(",") if c.strip()))
+                      fusion=tuple(c.strip() for c in fusion.split(",") if c.strip()) if fusion else None)
     m = run_train(data_path, out, cfg, force=force)
     ev = m["eval"]
     click.echo(f"best epoch {m['best']['epoch']} (val AUC {m['best']['val_auc']:.3f}); "

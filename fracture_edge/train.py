@@ -45,7 +45,7 @@ class TrainConfig:
     patience: int = 6
     val_fraction: float = 0.15
     width: int = 32
-    fusion: tuple[str, ...] = ("gray", "edges", "gray")
+    fusion: tuple[str, ...] | None = None   # None: the architecture's default channels
     canny_low: float = 50.0
     canny_high: float = 150.0
     augment: Augment = field(default_factory=Augment)
@@ -53,11 +53,12 @@ class TrainConfig:
 
 def default_spec(cfg: TrainConfig) -> PreprocessSpec:
     arch = registry.info(cfg.arch)
-    n = len(cfg.fusion)
+    fusion = tuple(cfg.fusion or arch.fusion)
+    n = len(fusion)
     return PreprocessSpec(
         height=cfg.img_size, width=cfg.img_size,
-        canny=Canny(cfg.canny_low, cfg.canny_high) if "edges" in cfg.fusion else None,
-        fusion=tuple(cfg.fusion),
+        canny=Canny(cfg.canny_low, cfg.canny_high) if "edges" in fusion else None,
+        fusion=fusion,
         mean=tuple(arch.mean[i % 3] for i in range(n)),
         std=tuple(arch.std[i % 3] for i in range(n)),
     )
@@ -213,7 +214,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False) -> d
         n_train = len(loaded["train"].samples)
         manifest = {
             "kind": "fracture-edge run",
-            "config": {**asdict(cfg), "fusion": list(cfg.fusion)},
+            "config": {**asdict(cfg), "fusion": list(spec.fusion)},
             "data": {
                 "source": str(Path(data).resolve()),
                 **{split: part.manifest() for split, part in loaded.items()},

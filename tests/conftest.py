@@ -29,11 +29,13 @@ def synth_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_run(synth_dir, tmp_path_factory) -> Path:
-    """A deepconvnet trained for 3 epochs on 64-px synthetic images (about 15 s)."""
+    """A deepconvnet trained for 3 epochs on 64-px synthetic images (about 15 s), with the
+    Canny edge channel so the fused and edge paths are exercised."""
     from fracture_edge.train import TrainConfig, train
 
     out = tmp_path_factory.mktemp("run") / "run"
-    train(synth_dir, out, TrainConfig(img_size=64, epochs=3, width=8, batch_size=16, patience=3))
+    train(synth_dir, out, TrainConfig(img_size=64, epochs=3, width=8, batch_size=16, patience=3,
+                                            fusion=("gray", "edges", "gray")))
     return out
 
 

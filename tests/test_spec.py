@@ -59,3 +59,14 @@ def test_host_steps_of_fused_and_unfused():
                            input_quantization=Quantization(1.0, 0))
     assert fused.host_steps == ("grayscale", "resize", "quantize")
     assert fused.input_shape == (128, 128, 1)
+
+
+def test_default_channels_follow_the_architecture():
+    from fracture_edge.train import TrainConfig, default_spec
+
+    dcn = default_spec(TrainConfig())
+    assert dcn.fusion == ("gray",) and dcn.canny is None and dcn.input_shape == (128, 128, 1)
+    r50 = default_spec(TrainConfig(arch="resnet50"))
+    assert r50.fusion == ("gray", "gray", "gray")
+    edges = default_spec(TrainConfig(fusion=("gray", "edges", "gray")))
+    assert edges.canny is not None and edges.input_shape == (128, 128, 3)

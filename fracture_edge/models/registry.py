@@ -22,6 +22,10 @@ class Architecture:
     summary: str
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    #: Default input channels. Measured (benchmarks/canny_fusion): the Canny edge channel did
+    #: not raise family-split AUC for deepconvnet, so gray alone; ResNet50 keeps three
+    #: channels so ImageNet weights fit.
+    fusion: tuple[str, ...] = ("gray",)
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -34,7 +38,8 @@ ARCHITECTURES: dict[str, Architecture] = {
         # (x/255 - mean) / std so ImageNet weights see the statistics they were trained on.
         Architecture("resnet50", "fracture_edge.models.resnet50",
                      "Keras ResNet50 backbone + small head; two-stage fine-tune",
-                     mean=(103.939 / 255, 116.779 / 255, 123.68 / 255), std=(1 / 255, 1 / 255, 1 / 255)),
+                     mean=(103.939 / 255, 116.779 / 255, 123.68 / 255), std=(1 / 255, 1 / 255, 1 / 255),
+                     fusion=("gray", "gray", "gray")),
     )
 }
 

@@ -283,7 +283,7 @@ def predict(images, model, runtime, threads, as_json):
 @click.option("--out", default="demo_out", show_default=True, type=click.Path(path_type=Path))
 @click.option("--n", "n", default=1200, show_default=True, help="Synthetic images.")
 @click.option("--img-size", default=64, show_default=True)
-@click.option("--epochs", default=12, show_default=True)
+@click.option("--epochs", default=20, show_default=True)
 @click.option("--seed", default=0, show_default=True)
 def demo(out, n, img_size, epochs, seed):
     """The whole path on synthetic data: synthesise, train deepconvnet, export float32 + int8, bench."""

@@ -13,7 +13,7 @@ from .bench.report import markdown_table, rows_for_json
 from .io import write_json, write_text
 
 
-def run_demo(out, n: int = 1200, img_size: int = 64, epochs: int = 12, seed: int = 0, echo=print,
+def run_demo(out, n: int = 1200, img_size: int = 64, epochs: int = 20, seed: int = 0, echo=print,
              min_agreement: float = 0.95) -> list[dict]:
     from .bench.runner import bench
     from .data.synth import synthesize

@@ -92,3 +92,11 @@ def test_auc_difference_detects_a_worse_model():
     d = bootstrap_auc_difference(y, noisy, p, n_boot=400)
     assert d["delta"] < 0 and d["hi"] < 0
     assert d["delta"] == pytest.approx(roc_auc_score(y, noisy) - roc_auc_score(y, p))
+
+
+def test_auc_equals_scikit_learn_with_ties():
+    from fracture_edge.bench.stats import auc
+
+    y, p = _scores(n=300, seed=5)
+    p = np.round(p, 1)  # many ties
+    assert auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)

@@ -220,7 +220,8 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
 @cli.command(epilog="Example: fracture-edge predict xray1.png xrays/ --model exports/dcn/int8/model.tflite --json")
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--model", required=True, type=click.Path(path_type=Path), help="An exported .tflite.")
-@click.option("--runtime", default="litert", show_default=True)
+@click.option("--runtime", default="litert", show_default=True,
+              help="litert, litert-ref or openvino (.tflite), onnxruntime (.onnx): the bench's adapters.")
 @click.option("--threads", default=2, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
 def predict(images, model, runtime, threads, as_json):

@@ -102,3 +102,15 @@ def test_onnx_file_without_spec_is_a_model_error(tmp_path):
     bad.write_bytes(b"not an onnx file")
     with pytest.raises(ModelFileError, match="not a loadable ONNX model"):
         open_session("onnxruntime", bad, 1)
+
+
+@pytest.mark.slow
+def test_predict_goes_through_the_same_adapters(tiny_exports, synth_dir):
+    _needs("openvino")
+    from fracture_edge.predict import predict_files
+
+    image = sorted((synth_dir / "test" / "fractured").glob("*.png"))[0]
+    model = tiny_exports / "int8" / "model.tflite"
+    (lite,), _ = predict_files([image], model, "litert", 1)
+    (ov,), _ = predict_files([image], model, "openvino", 1)
+    assert ov["label"] == lite["label"] and ov["probability"] == pytest.approx(lite["probability"], abs=0.02)

@@ -111,9 +111,9 @@ def test_peak_rss_sees_an_allocation():
 
 @pytest.mark.slow
 def test_bench_every_runtime_side_by_side(tiny_run, tiny_exports, synth_dir, tmp_path):
-    rows = bench([tiny_run, tiny_exports], synth_dir, "test", None, threads=(1,), warmup=2, iterations=5,
+    rows = bench([tiny_run, tiny_exports], synth_dir, "test", None, threads=(1, 2), warmup=2, iterations=5,
                  n_boot=100)
-    seen = {(r["variant"], r["runtime"]): r for r in rows}
+    seen = {(r["variant"], r["runtime"]): r for r in rows if r["threads"] in (1, None)}
     for key in (("float32", "litert"), ("int8", "litert"), ("float32", "litert-ref"), ("int8", "openvino"),
                 ("float32", "onnxruntime"), ("int8", "onnxruntime"), (KERAS_VARIANT, "keras")):
         assert key in seen, sorted(seen)
@@ -123,6 +123,7 @@ def test_bench_every_runtime_side_by_side(tiny_run, tiny_exports, synth_dir, tmp
         assert r["status"] == "ok", r["status"]
         assert r["auc_lo"] <= r["auc"] <= r["auc_hi"] and r["latency_ms"] > 0 and r["gzip_bytes"] > 0
         assert r["bootstrap_unit"] == "image" and r["load_ms"] > 0
+    assert [r["threads"] for r in rows if r["runtime"] == "litert-ref" and r["variant"] == "float32"] == [1]
     int8 = seen[("int8", "litert")]
     assert int8["reduced_precision"] and int8["reference"] == "float32/litert" and "mcnemar_p" in int8
     assert seen[("float32", "litert")]["agreement"] == 1.0

@@ -18,18 +18,24 @@ def rows_by_key(path):
 
 def main(first, second):
     a, b = rows_by_key(first), rows_by_key(second)
-    diffs = []
-    print("| model | variant | runtime | thr | p50 ms run 1 | p50 ms run 2 | diff |")
-    print("|---|---|---|---|---|---|---|")
+    diffs = {"latency_ms": [], "min_ms": []}
+    print("| model | variant | runtime | thr | p50 ms run 1 | p50 ms run 2 | diff | min ms run 1 | min ms run 2 | diff |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for key in a:
         if key in b:
-            x, y = a[key]["latency_ms"], b[key]["latency_ms"]
-            d = (y - x) / x
-            diffs.append(abs(d))
-            print(f"| {' | '.join(map(str, key))} | {x:.2f} | {y:.2f} | {d:+.1%} |")
-    within = sum(d <= 0.10 for d in diffs)
-    print(f"\n{len(diffs)} rows: median |diff| {statistics.median(diffs):.1%}, largest {max(diffs):.1%}, "
-          f"{within}/{len(diffs)} within 10 %")
+            cells = []
+            for stat in diffs:
+                x, y = a[key].get(stat), b[key].get(stat)
+                if x is None or y is None:
+                    cells.append("— | — | —")
+                    continue
+                diffs[stat].append(abs((y - x) / x))
+                cells.append(f"{x:.2f} | {y:.2f} | {(y - x) / x:+.1%}")
+            print(f"| {' | '.join(map(str, key))} | {' | '.join(cells)} |")
+    for stat, d in diffs.items():
+        if d:
+            print(f"\n{stat}: {len(d)} rows, median |diff| {statistics.median(d):.1%}, largest {max(d):.1%}, "
+                  f"{sum(x <= 0.10 for x in d)}/{len(d)} within 10 %")
 
 
 if __name__ == "__main__":

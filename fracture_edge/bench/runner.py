@@ -129,6 +129,7 @@ def time_inference(session, x: np.ndarray, warmup: int, iterations: int) -> dict
         times.append((time.perf_counter() - t0) * 1000)
     q = np.percentile(times, [50, 90, 99])
     return {"first_ms": first, "latency_ms": float(q[0]), "p90_ms": float(q[1]), "p99_ms": float(q[2]),
+            "min_ms": float(min(times)),
             "iterations": iterations, "warmup": warmup}
 
 
@@ -156,7 +157,7 @@ def bench(models, data, split: str | None = "test", runtimes=None, threads=(2,),
         refs = [r for r in refs if r.variant in variants]
     refs.sort(key=_order)
     jobs = [(ref, rt, th) for ref in refs for rt in runtimes if RUNTIMES[rt].model_kind == ref.kind
-            for th in threads]
+            for th in (threads if RUNTIMES[rt].sets_threads else threads[:1])]
     if not jobs and not failed:
         raise InputError("no (model, runtime) pair to bench: check --runtimes and --variants against the models")
     cache: dict = {}

@@ -11,6 +11,7 @@ float I/O, and every other variant is compared with it on the same images.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import logging
@@ -134,7 +135,14 @@ def time_inference(session, x: np.ndarray, warmup: int, iterations: int) -> dict
 
 
 def _sizes(ref: ModelRef) -> dict:
-    data = (ref.path / "model.keras" if ref.kind == "keras" else ref.path).read_bytes()
+    path = ref.path / "model.keras" if ref.kind == "keras" else ref.path
+    return _file_sizes(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_sizes(path: Path, mtime_ns: int) -> dict:
+    """File and gzip size, once per file version (a ResNet50 file appears in several rows)."""
+    data = path.read_bytes()
     return {"size_bytes": len(data), "gzip_bytes": len(gzip.compress(data, compresslevel=9, mtime=0))}
 
 

@@ -228,18 +228,26 @@ def inspect(model):
 
 
 # ----------------------------------------------------------------------------- bench
-@cli.command(epilog="Example: fracture-edge bench runs/dcn runs/dcn/export --data data/synth --json bench.json")
+@cli.command(epilog="Example: fracture-edge bench runs/dcn runs/dcn/export --data data/synth "
+                    "--runtimes litert,openvino --threads 1,2 --report bench_report")
 @click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--data", "data_path", required=True, type=click.Path(path_type=Path), help="Folder or split CSV.")
 @click.option("--split", default="test", show_default=True)
-@click.option("--runtimes", default=None, help="Comma-separated (default: every runtime that fits each model).")
+@click.option("--runtimes", default=None,
+              help="Comma-separated: litert, litert-ref, openvino, onnxruntime, keras (default: all that fit).")
+@click.option("--variants", default=None, help="Comma-separated variant names (default: every variant found).")
 @click.option("--threads", default="2", show_default=True, help="Comma-separated thread counts.")
+@click.option("--warmup", default=10, show_default=True, help="Untimed runs per row before timing.")
 @click.option("--iterations", default=100, show_default=True, help="Timed runs per row, after warm-up.")
+@click.option("--bootstrap", default=1000, show_default=True, help="Bootstrap resamples for AUC intervals.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write rows as JSON.")
-def bench(models, data_path, split, runtimes, threads, iterations, json_path):
-    """Accuracy, F1, AUC, size and batch-1 latency of models (.tflite, export or run folders)."""
-    from .bench.report import markdown_table, rows_for_json
-    from .bench.runner import bench as run_bench
+@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for rows.json/.csv, table.md, PNG plots and a self-contained index.html.")
+def bench(models, data_path, split, runtimes, variants, threads, warmup, iterations, bootstrap, json_path,
+          report_dir):
+    """Accuracy (with 95% intervals), size, memory and batch-1 latency of every variant on every runtime."""
+    from .bench.report import markdown_table, rows_for_json, write_report
+    from .bench.runner import bench as run_bench, bench_meta
     from .errors import InputError
     from .io import write_json
 
@@ -248,18 +256,23 @@ def bench(models, data_path, split, runtimes, threads, iterations, json_path):
     except ValueError:
         raise InputError(f"--threads must be comma-separated integers, got {threads!r}") from None
     rt = [r.strip() for r in runtimes.split(",")] if runtimes else None
-    rows = run_bench(models, data_path, split, rt, thread_list, iterations=iterations)
+    var = [v.strip() for v in variants.split(",")] if variants else None
+    rows = run_bench(models, data_path, split, rt, thread_list, warmup, iterations, var, bootstrap)
     click.echo(markdown_table(rows))
     if json_path:
         write_json(json_path, rows_for_json(rows))
         click.echo(f"rows: {json_path}")
+    if report_dir:
+        write_report(rows, report_dir, bench_meta(models, data_path, split, thread_list, warmup, iterations))
+        click.echo(f"report: {report_dir / 'index.html'}")
 
 
 # ----------------------------------------------------------------------------- predict
 @cli.command(epilog="Example: fracture-edge predict xray1.png xrays/ --model exports/dcn/int8/model.tflite --json")
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--model", required=True, type=click.Path(path_type=Path), help="An exported .tflite.")
-@click.option("--runtime", default="litert", show_default=True)
+@click.option("--runtime", default="litert", show_default=True,
+              help="litert, litert-ref or openvino (.tflite), onnxruntime (.onnx): the bench's adapters.")
 @click.option("--threads", default=2, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
 def predict(images, model, runtime, threads, as_json):

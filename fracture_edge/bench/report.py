@@ -1,31 +1,80 @@
-"""Views of bench rows: a Markdown table (stdout) and JSON."""
+"""Views of bench rows: a Markdown table (stdout), JSON and CSV, and a report folder.
+
+The per-image labels, probabilities and families stay in memory (plots and statistics need
+them) and are left out of every written view.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
+
+from ..io import write_json, write_text
+
+IN_MEMORY = ("labels", "probabilities", "groups")
+
+#: (row key, column title, format). Intervals and the significance mark are composed in _cell.
 COLUMNS = (
-    ("variant", "variant", "{}"), ("runtime", "runtime", "{}"), ("threads", "thr", "{}"),
-    ("size_bytes", "size KB", "{:.0f}"), ("accuracy", "acc", "{:.3f}"), ("f1", "F1", "{:.3f}"),
-    ("auc", "AUC", "{:.3f}"), ("latency_ms", "ms p50", "{:.2f}"), ("p90_ms", "ms p90", "{:.2f}"),
-    ("status", "status", "{}"),
+    ("model", "model", "{}"), ("variant", "variant", "{}"), ("runtime", "runtime", "{}"),
+    ("threads", "thr", "{}"), ("size_bytes", "KB", "{:.0f}"), ("gzip_bytes", "gz KB", "{:.0f}"),
+    ("accuracy", "acc", "{:.3f}"), ("balanced_accuracy", "bal acc", "{:.3f}"), ("precision", "prec", "{:.3f}"),
+    ("recall", "recall", "{:.3f}"), ("f1", "F1", "{:.3f}"), ("auc", "AUC [95% CI]", "{:.3f}"),
+    ("agreement", "agree", "{:.3f}"), ("auc_delta", "ΔAUC [95% CI]", "{:+.3f}"), ("mcnemar_p", "McNemar p", "{:.3f}"),
+    ("significant_loss", "loss", "{}"), ("load_ms", "load ms", "{:.0f}"), ("first_ms", "first ms", "{:.1f}"),
+    ("latency_ms", "p50 ms", "{:.2f}"), ("p90_ms", "p90 ms", "{:.2f}"), ("p99_ms", "p99 ms", "{:.2f}"),
+    ("preprocess_ms", "pre ms", "{:.2f}"), ("peak_rss_mb", "RSS MB", "{:.0f}"), ("status", "status", "{}"),
 )
 
 
-def _cell(row: dict, key: str, fmt: str) -> str:
+def cell(row: dict, key: str, fmt: str = "{}") -> str:
+    """One formatted table cell; '—' where the row has no value."""
     v = row.get(key)
+    if key == "significant_loss":
+        return {True: "worse", False: "n.s."}.get(v, "—")
     if v is None:
         return "—"
-    if key == "size_bytes":
+    if key in ("size_bytes", "gzip_bytes"):
         v = v / 1024
-    return fmt.format(v)
+    text = fmt.format(v)
+    lo, hi = row.get(f"{key}_lo"), row.get(f"{key}_hi")
+    if lo is not None and hi is not None:
+        text += f" [{fmt.format(lo)}, {fmt.format(hi)}]"
+    return text
 
 
 def markdown_table(rows: list[dict]) -> str:
     head = "| " + " | ".join(title for _, title, _ in COLUMNS) + " |"
     rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
-    body = ["| " + " | ".join(_cell(r, k, f) for k, _, f in COLUMNS) + " |" for r in rows]
+    body = ["| " + " | ".join(cell(r, k, f) for k, _, f in COLUMNS) + " |" for r in rows]
     return "\n".join([head, rule, *body])
 
 
 def rows_for_json(rows: list[dict]) -> list[dict]:
-    """Rows without the per-image probabilities (kept in memory for plots and statistics)."""
-    return [{k: v for k, v in r.items() if k != "probabilities"} for r in rows]
+    """Rows without the per-image data kept in memory for plots and statistics."""
+    return [{k: v for k, v in r.items() if k not in IN_MEMORY} for r in rows]
+
+
+def csv_text(rows: list[dict]) -> str:
+    flat = rows_for_json(rows)
+    fields = list(dict.fromkeys(k for r in flat for k in r))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    return buf.getvalue()
+
+
+def write_report(rows: list[dict], out: str | Path, meta: dict) -> dict[str, Path]:
+    """``out``: rows.json, rows.csv, table.md, the PNG plots and one self-contained index.html."""
+    from .html import html_page
+    from .plots import bench_plots
+
+    out = Path(out)
+    files = {"json": write_json(out / "rows.json", {"meta": meta, "rows": rows_for_json(rows)}),
+             "csv": write_text(out / "rows.csv", csv_text(rows)),
+             "markdown": write_text(out / "table.md", markdown_table(rows) + "\n")}
+    plots = bench_plots(rows, out)
+    files.update(plots)
+    files["html"] = write_text(out / "index.html", html_page(rows, plots, meta))
+    return files

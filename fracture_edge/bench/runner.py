@@ -1,14 +1,20 @@
 """Run every (model, runtime, threads) combination on one data split and return rows.
 
-A row is a flat dict; the Markdown table, JSON and plots are views of the rows. A failure in
-one row (missing runtime package, a model that will not load) is caught and reported in that
-row's ``status``, so one bad variant does not hide the others.
+A row is a flat dict; the Markdown table, JSON, CSV, plots and HTML page are views of the rows.
+A failure in one row (missing runtime package, a model that will not load) is caught and
+reported in that row's ``status``, so one bad variant does not hide the others.
+
+Variants are named, ordered and classed (reference or reduced precision) by the export variant
+table, read generically: the reference is the recipe with no optimisation, no calibration and
+float I/O, and every other variant is compared with it on the same images.
 """
 
 from __future__ import annotations
 
+import functools
+import gzip
+import json
 import logging
-import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -17,41 +23,97 @@ from pathlib import Path
 import numpy as np
 
 from ..data.folders import LoadedImages, load_dataset, load_images
-from ..errors import FractureEdgeError, InputError
-from ..metrics import classification_metrics
+from ..errors import FractureEdgeError, InputError, ModelFileError
+from ..export.variants import VARIANTS, Variant
+from ..metrics import agreement, classification_metrics
 from ..postprocess import calibrated
 from ..preprocess import tensor_from_gray
 from ..progress import progress
 from ..runtimes import RUNTIMES, RuntimeUnavailable, check_names, open_session
+from .memory import PeakRSS
+from .stats import bootstrap_auc, bootstrap_auc_difference, mcnemar
 
 log = logging.getLogger("fracture_edge")
+
+KERAS_VARIANT = "keras"
+SIGNIFICANCE = 0.05
 
 
 @dataclass(frozen=True)
 class ModelRef:
-    path: Path       # a .tflite file, or a training run folder (Keras)
-    kind: str        # "tflite" or "keras"
+    path: Path       # a .tflite or .onnx file, or a training run folder (Keras)
+    kind: str        # "tflite", "onnx" or "keras"
     variant: str
+    run: str         # the training run it came from: rows of one run are compared with its float model
+
+
+def reference_variant(table: dict[str, Variant] = VARIANTS) -> str:
+    """The variant every other one is compared with: no optimisation, no calibration, float I/O."""
+    return next(v.name for v in table.values() if not v.optimizations and not v.calibrate and not v.integer_io)
+
+
+def _source_run(model_file: Path) -> str:
+    """The training run recorded in the variant's export manifest, else the export folder."""
+    manifest = model_file.with_name("manifest.json")
+    if manifest.exists():
+        source = json.loads(manifest.read_text()).get("source_run")
+        if source:
+            return str(Path(source).resolve())
+    return str(model_file.parent.parent.resolve())
+
+
+def _file_ref(f: Path, kind: str) -> ModelRef:
+    variant = f.parent.name if f.name == f"model.{kind}" else f.stem
+    return ModelRef(f, kind, variant, _source_run(f))
 
 
 def expand_models(paths) -> list[ModelRef]:
-    """.tflite files, export folders (every ``*/model.tflite``) and run folders (``model.keras``)."""
+    """.tflite/.onnx files, export folders (every ``*/model.tflite``) and run folders (``model.keras``)."""
     refs: list[ModelRef] = []
     for p in map(Path, paths):
-        if p.is_file() and p.suffix == ".tflite":
-            variant = p.parent.name if p.name == "model.tflite" else p.stem
-            refs.append(ModelRef(p, "tflite", variant))
+        if p.is_file() and p.suffix in (".tflite", ".onnx"):
+            refs.append(_file_ref(p, p.suffix[1:]))
         elif p.is_dir() and (p / "model.keras").exists():
-            refs.append(ModelRef(p, "keras", "keras-float"))
+            refs.append(ModelRef(p, "keras", KERAS_VARIANT, str(p.resolve())))
         elif p.is_dir() and (p / "model.tflite").exists():
-            refs.append(ModelRef(p / "model.tflite", "tflite", p.name))
+            refs.append(_file_ref(p / "model.tflite", "tflite"))
         elif p.is_dir() and sorted(p.glob("*/model.tflite")):
-            refs.extend(ModelRef(f, "tflite", f.parent.name) for f in sorted(p.glob("*/model.tflite")))
+            refs.extend(_file_ref(f, "tflite") for f in sorted(p.glob("*/model.tflite")))
         elif not p.exists():
             raise InputError(f"model path does not exist: {p}")
         else:
             raise InputError(f"not a model: {p} (expected a .tflite, an export folder or a run folder)")
     return refs
+
+
+def check_variants(names) -> list[str]:
+    valid = [*VARIANTS, KERAS_VARIANT]
+    bad = [n for n in names if n not in valid]
+    if bad:
+        raise InputError(f"unknown variant {', '.join(bad)}: valid variants are {', '.join(valid)}")
+    return list(names)
+
+
+def _onnx_refs(keras_refs: list[ModelRef]) -> tuple[list[ModelRef], list[dict]]:
+    """ONNX float32 and ORT-int8 models of each run (converted once, cached in ``RUN/onnx``)."""
+    refs, failed = [], []
+    for k in keras_refs:
+        try:
+            from ..runtimes.onnx_convert import convert_run
+
+            refs.extend(ModelRef(f, "onnx", f.parent.name, k.run) for f in convert_run(k.path))
+        except ImportError as exc:
+            failed.append({"ref": k, "status": f"unavailable: ONNX conversion needs {exc.name} "
+                                                 "(pip install 'fracture-edge[runtimes]')"})
+        except FractureEdgeError as exc:
+            failed.append({"ref": k, "status": f"error: ONNX conversion: {exc}"})
+    return refs, failed
+
+
+def _order(ref: ModelRef) -> tuple:
+    """Run, then the Keras model, the reference variant and the rest in the variant table's order."""
+    names = [KERAS_VARIANT, reference_variant(), *VARIANTS]
+    return (ref.run, names.index(ref.variant) if ref.variant in names else len(names), ref.variant, ref.kind)
 
 
 def time_inference(session, x: np.ndarray, warmup: int, iterations: int) -> dict:
@@ -68,57 +130,95 @@ def time_inference(session, x: np.ndarray, warmup: int, iterations: int) -> dict
         times.append((time.perf_counter() - t0) * 1000)
     q = np.percentile(times, [50, 90, 99])
     return {"first_ms": first, "latency_ms": float(q[0]), "p90_ms": float(q[1]), "p99_ms": float(q[2]),
-            "iterations": iterations}
+            "min_ms": float(min(times)),
+            "iterations": iterations, "warmup": warmup}
 
 
-def _size(ref: ModelRef) -> int:
-    return (ref.path / "model.keras").stat().st_size if ref.kind == "keras" else ref.path.stat().st_size
+def _sizes(ref: ModelRef) -> dict:
+    path = ref.path / "model.keras" if ref.kind == "keras" else ref.path
+    return _file_sizes(path, path.stat().st_mtime_ns)
 
 
-def bench(models, data, split: str | None = "test", runtimes=None, threads=(2,),
-          warmup: int = 10, iterations: int = 100) -> list[dict]:
+@functools.lru_cache(maxsize=64)
+def _file_sizes(path: Path, mtime_ns: int) -> dict:
+    """File and gzip size, once per file version (a ResNet50 file appears in several rows)."""
+    data = path.read_bytes()
+    return {"size_bytes": len(data), "gzip_bytes": len(gzip.compress(data, compresslevel=9, mtime=0))}
+
+
+def bench(models, data, split: str | None = "test", runtimes=None, threads=(2,), warmup: int = 10,
+          iterations: int = 100, variants=None, n_boot: int = 1000) -> list[dict]:
+    """One row per (model, runtime, threads), then the comparison of each variant with float."""
     refs = expand_models(models)
-    if runtimes is not None:
-        check_names(runtimes)
+    runtimes = check_names(runtimes) if runtimes is not None else list(RUNTIMES)
+    if variants is not None:
+        check_variants(variants)
     dataset = load_dataset(data)
-    samples = dataset.subset(split) if split and split in dataset.splits else dataset.samples
     if split and dataset.splits and split not in dataset.splits:
         raise InputError(f"{data}: no '{split}' split (has {', '.join(dataset.splits)})")
+    samples = dataset.subset(split) if split and split in dataset.splits else dataset.samples
+    failed: list[dict] = []
+    if "onnxruntime" in runtimes:
+        onnx, failed = _onnx_refs([r for r in refs if r.kind == "keras"])
+        refs += onnx
+    if variants is not None:
+        refs = [r for r in refs if r.variant in variants]
+    refs.sort(key=_order)
+    jobs = [(ref, rt, th) for ref in refs for rt in runtimes if RUNTIMES[rt].model_kind == ref.kind
+            for th in (threads if RUNTIMES[rt].sets_threads else threads[:1])]
+    if not jobs and not failed:
+        raise InputError("no (model, runtime) pair to bench: check --runtimes and --variants against the models")
     cache: dict = {}
-    rows = []
-    jobs = [(ref, rt, th) for ref in refs for rt in (runtimes or RUNTIMES)
-            if RUNTIMES[rt].model_kind == ref.kind for th in threads]
-    if not jobs:
-        raise InputError("no (model, runtime) pair to bench: check --runtimes against the model files")
+    rows = [_failed_row(f["ref"], f["status"]) for f in failed]
     for ref, rt, th in progress(jobs, total=len(jobs), desc="bench", unit="row"):
-        row = {"model": str(ref.path), "variant": ref.variant, "runtime": rt, "threads": th,
-               "size_bytes": _size(ref)}
-        try:
-            session = open_session(rt, ref.path, th)
-            row.update(_evaluate(session, samples, cache))
-            x = tensor_from_gray(_images_for(session.spec, samples, cache).gray[0], session.spec)
-            row.update(time_inference(session, x, warmup, iterations))
-            row["status"] = "ok"
-        except RuntimeUnavailable as exc:
-            row["status"] = f"unavailable: {exc}"
-        except FractureEdgeError as exc:
-            row["status"] = f"error: {exc}"
-        rows.append(row)
+        rows.append(_bench_row(ref, rt, th, samples, cache, warmup, iterations, n_boot))
+    compare_with_float(rows, n_boot)
     return rows
 
 
-def _images_for(spec, samples, cache) -> LoadedImages:
+def _failed_row(ref: ModelRef, status: str) -> dict:
+    return {"model": Path(ref.run).name, "variant": "onnx", "runtime": "onnxruntime", "threads": None,
+            "path": str(ref.path), "status": status}
+
+
+def _bench_row(ref, rt, th, samples, cache, warmup, iterations, n_boot) -> dict:
+    row = {"model": Path(ref.run).name, "variant": ref.variant, "runtime": rt, "threads": th,
+           "path": str(ref.path), "run": ref.run, "kind": ref.kind,
+           "reduced_precision": ref.variant not in (reference_variant(), KERAS_VARIANT), **_sizes(ref)}
+    try:
+        with PeakRSS() as rss:
+            t0 = time.perf_counter()
+            session = open_session(rt, ref.path, th)
+            row["load_ms"] = (time.perf_counter() - t0) * 1000
+            row.update(getattr(session, "details", {}))
+            images = _images_for(session, samples, cache)
+            x = tensor_from_gray(images.gray[0], session.spec)
+            row.update(time_inference(session, x, warmup, iterations))
+            row.update(_evaluate(session, images, n_boot))
+        row["peak_rss_mb"] = rss.added_mb
+        row["status"] = "ok"
+    except RuntimeUnavailable as exc:
+        row["status"] = f"unavailable: {exc}"
+    except FractureEdgeError as exc:
+        row["status"] = f"error: {exc}"
+    return row
+
+
+def _images_for(session, samples, cache) -> LoadedImages:
+    spec = session.spec
+    if tuple(session.input_shape) != spec.input_shape:
+        raise ModelFileError(f"model input {tuple(session.input_shape)} differs from the {spec.input_shape} "
+                             "its spec makes from the data")
     key = (spec.height, spec.width, spec.interpolation, spec.gray_weights)
     if key not in cache:
         cache[key] = load_images(samples, spec, desc="decode")
+    if not len(cache[key].samples):
+        raise InputError("no image of the data split could be decoded")
     return cache[key]
 
 
-def _evaluate(session, samples, cache) -> dict:
+def _evaluate(session, images: LoadedImages, n_boot: int) -> dict:
     spec = session.spec
-    images = _images_for(spec, samples, cache)
-    if images.gray.shape[1:] != spec.input_shape[:2]:
-        raise InputError(f"model input {spec.input_shape} does not match the data")
     pre_times, probs = [], []
     for g in images.gray:
         t0 = time.perf_counter()
@@ -127,6 +227,63 @@ def _evaluate(session, samples, cache) -> dict:
         probs.append(calibrated(session.run(x), spec))
     m = classification_metrics(images.labels, probs, spec.threshold)
     m.pop("confusion")
+    families = [s.family for s in images.samples]
+    groups = families if all(families) else None
+    m["auc_lo"], m["auc_hi"] = bootstrap_auc(images.labels, probs, groups, n_boot)
+    m["bootstrap_unit"] = "family" if groups else "image"
     m["preprocess_ms"] = statistics.median(pre_times)
+    m["fused"] = spec.fused
+    m["labels"] = images.labels.tolist()
+    m["groups"] = groups
     m["probabilities"] = [float(p) for p in probs]
     return m
+
+
+def _reference_row(row: dict, rows: list[dict]) -> dict | None:
+    """The float model of the same run: the reference variant on the same runtime and threads, else
+    the reference variant on any runtime, else the Keras model."""
+    ok = [r for r in rows if r.get("status") == "ok" and r.get("run") == row.get("run")]
+    for match in (lambda r: r["variant"] == reference_variant() and r["runtime"] == row["runtime"]
+                  and r["threads"] == row["threads"],
+                  lambda r: r["variant"] == reference_variant(),
+                  lambda r: r["variant"] == KERAS_VARIANT):
+        found = [r for r in ok if match(r)]
+        if found:
+            return found[0]
+    return None
+
+
+def compare_with_float(rows: list[dict], n_boot: int = 1000) -> None:
+    """Agreement, McNemar and the AUC-difference interval of each row against its float model."""
+    for row in rows:
+        ref = _reference_row(row, rows) if row.get("status") == "ok" else None
+        if ref is None:
+            continue
+        y = np.asarray(row["labels"])
+        a, b = np.asarray(row["probabilities"]), np.asarray(ref["probabilities"])
+        row["reference"] = f"{ref['variant']}/{ref['runtime']}"
+        row["agreement"] = agreement(a, b, row["threshold"])
+        if ref is row:
+            continue
+        t = mcnemar((b >= ref["threshold"]) == y, (a >= row["threshold"]) == y)
+        d = bootstrap_auc_difference(y, a, b, row["groups"], n_boot)
+        row.update({"mcnemar_b": t["b"], "mcnemar_c": t["c"], "mcnemar_p": t["p_value"],
+                    "auc_delta": d["delta"], "auc_delta_lo": d["lo"], "auc_delta_hi": d["hi"]})
+        worse_auc = d["hi"] is not None and d["hi"] < 0
+        worse_acc = t["p_value"] < SIGNIFICANCE and t["b"] > t["c"]
+        row["significant_loss"] = bool(worse_auc or worse_acc)
+
+
+def bench_meta(models, data, split, threads, warmup: int, iterations: int) -> dict:
+    """What a reader of a report needs to trust or redo its numbers."""
+    import os
+    import platform
+
+    from ..versions import library_versions
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
+        else platform.processor()
+    return {"models": [str(m) for m in models], "data": str(data), "split": split, "threads": list(threads),
+            "warmup": warmup, "iterations": iterations, "cpu": cpu, "cpu_count": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "versions": library_versions()}

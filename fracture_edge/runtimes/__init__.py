@@ -19,8 +19,11 @@ class RuntimeInfo:
     name: str
     module: str
     description: str
-    model_kind: str          # "tflite" or "keras": which model files it runs
+    model_kind: str          # "tflite", "onnx" or "keras": which model files it runs
     package: str             # the pip package that provides it (for a "missing" row)
+    #: False where the thread count cannot be chosen per session (reference kernels run on one
+    #: thread; TensorFlow fixes its pool once per process): bench then runs one thread count only.
+    sets_threads: bool = True
 
 
 RUNTIMES: dict[str, RuntimeInfo] = {
@@ -28,8 +31,16 @@ RUNTIMES: dict[str, RuntimeInfo] = {
     for r in (
         RuntimeInfo("litert", "fracture_edge.runtimes.litert", "LiteRT, XNNPACK delegate (what phones run)",
                     "tflite", "ai-edge-litert"),
+        RuntimeInfo("litert-ref", "fracture_edge.runtimes.litert_ref",
+                    "LiteRT, reference kernels (no XNNPACK: shows what XNNPACK buys)", "tflite", "ai-edge-litert",
+                    sets_threads=False),
+        RuntimeInfo("openvino", "fracture_edge.runtimes.openvino_cpu", "OpenVINO CPU, reading the .tflite directly",
+                    "tflite", "openvino"),
+        RuntimeInfo("onnxruntime", "fracture_edge.runtimes.onnxruntime_cpu",
+                    "ONNX Runtime CPU: Keras -> ONNX (tf2onnx), int8 by ORT's quantize_static", "onnx",
+                    "onnxruntime"),
         RuntimeInfo("keras", "fracture_edge.runtimes.keras", "Keras float reference (TensorFlow)",
-                    "keras", "tensorflow"),
+                    "keras", "tensorflow", sets_threads=False),
     )
 }
 

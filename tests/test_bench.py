@@ -1,0 +1,129 @@
+"""The bench: rows, comparison with float, views (Markdown, CSV, JSON, plots, HTML) and bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+from fracture_edge.bench.memory import PeakRSS
+from fracture_edge.bench.plots import pareto_front
+from fracture_edge.bench.report import csv_text, markdown_table, rows_for_json, write_report
+from fracture_edge.bench.runner import (KERAS_VARIANT, _images_for, bench, check_variants, compare_with_float,
+                                        expand_models, reference_variant)
+from fracture_edge.errors import InputError, ModelFileError
+from fracture_edge.export.variants import VARIANTS
+from fracture_edge.spec import PreprocessSpec
+
+from test_cli import _one_line_error, run_cli
+
+
+def test_reference_is_read_from_the_variant_table():
+    ref = VARIANTS[reference_variant()]
+    assert not ref.optimizations and not ref.calibrate and ref.io_dtype == "float32"
+    assert reference_variant() == "float32"
+
+
+def test_unknown_variant_lists_the_valid_ones():
+    with pytest.raises(InputError, match=f"valid variants are {', '.join(VARIANTS)}, {KERAS_VARIANT}"):
+        check_variants(["int4"])
+
+
+def test_cli_unknown_variant_is_one_line(tmp_path):
+    (tmp_path / "m.tflite").write_text("x")
+    _one_line_error(run_cli("bench", str(tmp_path / "m.tflite"), "--data", str(tmp_path), "--variants", "int4"),
+                    "valid variants are")
+
+
+def test_cli_data_folder_without_images(tmp_path):
+    (tmp_path / "m.tflite").write_text("x")
+    (tmp_path / "empty").mkdir()
+    _one_line_error(run_cli("bench", str(tmp_path / "m.tflite"), "--data", str(tmp_path / "empty")),
+                    "no class folders with images")
+
+
+def test_missing_model_path(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        expand_models([tmp_path / "nope.tflite"])
+
+
+def test_model_input_that_differs_from_the_data():
+    class Session:
+        spec = PreprocessSpec(height=64, width=64)
+        input_shape = (96, 96, 3)
+
+    with pytest.raises(ModelFileError, match=r"model input \(96, 96, 3\) differs from the \(64, 64, 3\)"):
+        _images_for(Session(), [], {})
+
+
+def test_pareto_front_by_hand():
+    points = [(1.0, 0.80), (2.0, 0.85), (1.5, 0.79), (3.0, 0.84), (4.0, 0.90), (0.5, 0.70)]
+    assert pareto_front(points) == [(0.5, 0.70), (1.0, 0.80), (2.0, 0.85), (4.0, 0.90)]
+
+
+def _row(variant, runtime, probs, labels, run="r"):
+    return {"model": run, "run": run, "variant": variant, "runtime": runtime, "threads": 1, "status": "ok",
+            "threshold": 0.5, "labels": labels, "probabilities": probs, "groups": None, "auc": 0.9,
+            "auc_lo": 0.8, "auc_hi": 0.95, "latency_ms": 1.0, "size_bytes": 2048, "gzip_bytes": 1024, "kind": "tflite"}
+
+
+def test_compare_with_float_marks_significant_and_insignificant_losses():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200).tolist()
+    good = [0.9 if t else 0.1 for t in y]
+    same_mostly = list(good)
+    same_mostly[0] = 1 - same_mostly[0]  # one flipped decision: not significant
+    broken = [0.4 if t else 0.6 for t in y[:100]] + good[100:]  # half the images wrong
+    rows = [_row("float32", "litert", good, y), _row("int8", "litert", same_mostly, y),
+            _row("dynamic", "litert", broken, y), _row("int8", "openvino", good, y, run="other")]
+    compare_with_float(rows, n_boot=200)
+    ref, ok, bad, orphan = rows
+    assert ref["agreement"] == 1.0 and "mcnemar_p" not in ref
+    assert ok["agreement"] == pytest.approx(0.995) and ok["significant_loss"] is False
+    assert (ok["mcnemar_b"], ok["mcnemar_c"]) == (1, 0)
+    assert bad["significant_loss"] is True and bad["mcnemar_b"] == 100 and bad["auc_delta_hi"] < 0
+    assert "agreement" not in orphan  # no float model of that run
+    table = markdown_table(rows)
+    assert "| n.s. |" in table and "| worse |" in table and "0.900 [0.800, 0.950]" in table
+
+
+def test_views_leave_per_image_data_out(tmp_path):
+    y = [0, 1, 0, 1]
+    rows = [_row("float32", "litert", [0.2, 0.8, 0.3, 0.7], y), _row("int8", "litert", [0.2, 0.8, 0.6, 0.7], y)]
+    compare_with_float(rows, n_boot=50)
+    assert "probabilities" not in rows_for_json(rows)[0]
+    header = csv_text(rows).splitlines()[0].split(",")
+    assert "latency_ms" in header and "labels" not in header
+    files = write_report(rows, tmp_path / "rep", {"data": "x"})
+    page = files["html"].read_text()
+    assert page.count("data:image/png;base64,") == 3 and "<table>" in page and "src=\"http" not in page
+    assert json.loads(files["json"].read_text())["rows"][1]["variant"] == "int8"
+    for name in ("latency_vs_auc", "roc", "size"):
+        assert files[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_peak_rss_sees_an_allocation():
+    with PeakRSS() as m:
+        block = np.ones(64 * 2 ** 20 // 8)
+        block[::512] = 2.0
+        del block
+    assert m.added_mb is None or m.added_mb >= 50
+
+
+@pytest.mark.slow
+def test_bench_every_runtime_side_by_side(tiny_run, tiny_exports, synth_dir, tmp_path):
+    rows = bench([tiny_run, tiny_exports], synth_dir, "test", None, threads=(1, 2), warmup=2, iterations=5,
+                 n_boot=100)
+    seen = {(r["variant"], r["runtime"]): r for r in rows if r["threads"] in (1, None)}
+    for key in (("float32", "litert"), ("int8", "litert"), ("float32", "litert-ref"), ("int8", "openvino"),
+                ("float32", "onnxruntime"), ("int8", "onnxruntime"), (KERAS_VARIANT, "keras")):
+        assert key in seen, sorted(seen)
+    for r in rows:
+        if r["status"].startswith("unavailable"):
+            continue
+        assert r["status"] == "ok", r["status"]
+        assert r["auc_lo"] <= r["auc"] <= r["auc_hi"] and r["latency_ms"] > 0 and r["gzip_bytes"] > 0
+        assert r["bootstrap_unit"] == "image" and r["load_ms"] > 0
+    assert [r["threads"] for r in rows if r["runtime"] == "litert-ref" and r["variant"] == "float32"] == [1]
+    int8 = seen[("int8", "litert")]
+    assert int8["reduced_precision"] and int8["reference"] == "float32/litert" and "mcnemar_p" in int8
+    assert seen[("float32", "litert")]["agreement"] == 1.0

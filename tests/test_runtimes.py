@@ -1,0 +1,116 @@
+"""Every runtime adapter on the tiny model: same interface, same answer as LiteRT float32.
+
+An adapter is skipped, with the reason, only where its package is not installed; CI installs the
+``runtimes`` extra, so there they all run.
+"""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from fracture_edge.errors import InputError, ModelFileError
+from fracture_edge.preprocess import tensor_from_gray
+from fracture_edge.runtimes import RUNTIMES, RuntimeUnavailable, check_names, open_session
+
+#: runtime -> the Python module its package installs (to skip where absent).
+IMPORT_NAME = {"litert": "ai_edge_litert", "litert-ref": "ai_edge_litert", "openvino": "openvino",
+               "onnxruntime": "onnxruntime", "keras": "tensorflow"}
+TOLERANCE = {"float32": 1e-4, "int8": 0.08}
+
+
+def test_every_runtime_in_the_table_is_tested():
+    assert set(RUNTIMES) == set(IMPORT_NAME)
+
+
+def test_unknown_runtime_lists_the_valid_ones():
+    with pytest.raises(InputError, match="valid runtimes are litert, litert-ref, openvino, onnxruntime, keras"):
+        check_names(["tpu"])
+
+
+def _needs(runtime):
+    if importlib.util.find_spec(IMPORT_NAME[runtime]) is None:
+        pytest.skip(f"{RUNTIMES[runtime].package} is not installed")
+
+
+def _model_for(runtime, variant, tiny_run, tiny_exports, tiny_onnx):
+    kind = RUNTIMES[runtime].model_kind
+    if kind == "keras":
+        return tiny_run
+    if kind == "onnx":
+        return tiny_onnx / variant / "model.onnx"
+    return tiny_exports / variant / "model.tflite"
+
+
+@pytest.fixture(scope="session")
+def probe(tiny_exports, synth_dir):
+    """A few real inputs and LiteRT float32's answers to them: the reference for every adapter."""
+    from fracture_edge.data.folders import load_dataset, load_images
+
+    ref = open_session("litert", tiny_exports / "float32" / "model.tflite", 1)
+    images = load_images(load_dataset(synth_dir).subset("test")[:6], ref.spec)
+    return images.gray, np.array([ref.run(tensor_from_gray(g, ref.spec)) for g in images.gray])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", list(RUNTIMES))
+@pytest.mark.parametrize("variant", ["float32", "int8"])
+def test_adapter_matches_litert_float32(runtime, variant, tiny_run, tiny_exports, probe):
+    _needs(runtime)
+    if runtime == "keras" and variant != "float32":
+        pytest.skip("the Keras reference has no int8 variant")
+    model = _model_for(runtime, variant, tiny_run, tiny_exports, _onnx_or_none(runtime, tiny_run))
+    s = open_session(runtime, model, threads=1)
+    assert tuple(s.input_shape) == s.spec.input_shape
+    gray, expected = probe
+    got = np.array([s.run(tensor_from_gray(g, s.spec)) for g in gray])
+    assert s.input_dtype == ("uint8" if variant == "int8" and RUNTIMES[runtime].model_kind == "tflite" else "float32")
+    assert np.all((got >= 0) & (got <= 1))
+    np.testing.assert_allclose(got, expected, atol=TOLERANCE[variant])
+
+
+def _onnx_or_none(runtime, tiny_run):
+    if RUNTIMES[runtime].model_kind != "onnx":
+        return None
+    if importlib.util.find_spec("tf2onnx") is None:
+        pytest.skip("tf2onnx is not installed")
+    from fracture_edge.runtimes.onnx_convert import convert_run, onnx_dir
+
+    convert_run(tiny_run, calibration_size=32)
+    return onnx_dir(tiny_run)
+
+
+def test_missing_package_is_reported_not_raised(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_openvino(name, *args, **kwargs):
+        if name.split(".")[0] == "openvino":
+            raise ImportError("No module named 'openvino'", name="openvino")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(__import__("sys").modules, "fracture_edge.runtimes.openvino_cpu", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_openvino)
+    with pytest.raises(RuntimeUnavailable, match="openvino is not installed"):
+        open_session("openvino", "whatever.tflite", 1)
+
+
+def test_onnx_file_without_spec_is_a_model_error(tmp_path):
+    _needs("onnxruntime")
+    bad = tmp_path / "m.onnx"
+    bad.write_bytes(b"not an onnx file")
+    with pytest.raises(ModelFileError, match="not a loadable ONNX model"):
+        open_session("onnxruntime", bad, 1)
+
+
+@pytest.mark.slow
+def test_predict_goes_through_the_same_adapters(tiny_exports, synth_dir):
+    _needs("openvino")
+    from fracture_edge.predict import predict_files
+
+    image = sorted((synth_dir / "test" / "fractured").glob("*.png"))[0]
+    model = tiny_exports / "int8" / "model.tflite"
+    (lite,), _ = predict_files([image], model, "litert", 1)
+    (ov,), _ = predict_files([image], model, "openvino", 1)
+    assert ov["label"] == lite["label"] and ov["probability"] == pytest.approx(lite["probability"], abs=0.02)

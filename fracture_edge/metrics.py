@@ -38,25 +38,41 @@ def agreement(prob_a, prob_b, threshold: float = 0.5) -> float:
     return float(np.mean(a == b))
 
 
+def resample_indices(n: int, groups=None, n_boot: int = 1000, seed: int = 0):
+    """``n_boot`` index arrays drawn with replacement: whole groups when ``groups`` is given."""
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        for _ in range(n_boot):
+            yield rng.integers(0, n, n)
+        return
+    _, inverse = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(inverse.max() + 1)]
+    for _ in range(n_boot):
+        picked = rng.integers(0, len(members), len(members))
+        yield np.concatenate([members[g] for g in picked])
+
+
+def percentile_interval(values: list[float], alpha: float) -> tuple[float, float] | tuple[None, None]:
+    if not values:
+        return None, None
+    lo, hi = np.percentile(values, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    return float(lo), float(hi)
+
+
 def bootstrap_interval(y_true, prob, metric, groups=None, n: int = 2000, seed: int = 0,
                        level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of ``metric(y_true, prob)``.
 
     With ``groups`` (e.g. the family of each image), whole groups are resampled: copies of one
     radiograph are not independent evidence, and resampling them one by one gives intervals
-    that are too narrow. Draws where the metric is undefined (one class only, for AUC: an error or nan)
-    are dropped; a ValueError says so when none is left.
+    that are too narrow. Draws where the metric is undefined (one class only, for AUC: an error
+    or nan) are dropped; a ValueError says so when none is left.
     """
     y_true, prob = np.asarray(y_true), np.asarray(prob)
-    groups = np.arange(len(y_true)) if groups is None else np.asarray(groups)
-    _, group_index = np.unique(groups, return_inverse=True)
-    members = [np.flatnonzero(group_index == g) for g in range(group_index.max() + 1)]
-    rng = np.random.default_rng(seed)
     values = []
     with warnings.catch_warnings():       # scikit-learn warns (and returns nan) on one-class draws
         warnings.simplefilter("ignore")
-        for _ in range(n):
-            idx = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+        for idx in resample_indices(len(y_true), groups, n, seed):
             try:
                 values.append(float(metric(y_true[idx], prob[idx])))
             except ValueError:
@@ -64,6 +80,4 @@ def bootstrap_interval(y_true, prob, metric, groups=None, n: int = 2000, seed: i
     values = [v for v in values if np.isfinite(v)]
     if not values:
         raise ValueError("the metric is undefined on every bootstrap draw")
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return float(low), float(high)
+    return percentile_interval(values, 1 - level)

@@ -13,6 +13,8 @@ import math
 import numpy as np
 from scipy.stats import rankdata
 
+from ..metrics import percentile_interval, resample_indices
+
 N_BOOT = 1000
 ALPHA = 0.05
 
@@ -26,34 +28,13 @@ def auc(y: np.ndarray, prob: np.ndarray) -> float:
     return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def resample_indices(n: int, groups=None, n_boot: int = N_BOOT, seed: int = 0):
-    """``n_boot`` index arrays drawn with replacement: whole groups when ``groups`` is given."""
-    rng = np.random.default_rng(seed)
-    if groups is None:
-        for _ in range(n_boot):
-            yield rng.integers(0, n, n)
-        return
-    _, inverse = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
-    members = [np.flatnonzero(inverse == g) for g in range(inverse.max() + 1)]
-    for _ in range(n_boot):
-        picked = rng.integers(0, len(members), len(members))
-        yield np.concatenate([members[g] for g in picked])
-
-
-def _interval(values: list[float], alpha: float) -> tuple[float, float] | tuple[None, None]:
-    if not values:
-        return None, None
-    lo, hi = np.percentile(values, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-    return float(lo), float(hi)
-
-
 def bootstrap_auc(y, prob, groups=None, n_boot: int = N_BOOT, seed: int = 0,
                   alpha: float = ALPHA) -> tuple[float | None, float | None]:
     """Percentile interval of ROC AUC; resamples holding one class only are skipped."""
     y, prob = np.asarray(y).astype(int), np.asarray(prob, np.float64)
     aucs = [auc(y[i], prob[i]) for i in resample_indices(len(y), groups, n_boot, seed)
             if 0 < y[i].sum() < len(i)]
-    return _interval(aucs, alpha)
+    return percentile_interval(aucs, alpha)
 
 
 def bootstrap_auc_difference(y, prob_a, prob_b, groups=None, n_boot: int = N_BOOT, seed: int = 0,
@@ -65,7 +46,7 @@ def bootstrap_auc_difference(y, prob_a, prob_b, groups=None, n_boot: int = N_BOO
         return {"delta": None, "lo": None, "hi": None}
     deltas = [auc(y[i], a[i]) - auc(y[i], b[i])
               for i in resample_indices(len(y), groups, n_boot, seed) if 0 < y[i].sum() < len(i)]
-    lo, hi = _interval(deltas, alpha)
+    lo, hi = percentile_interval(deltas, alpha)
     return {"delta": float(auc(y, a) - auc(y, b)), "lo": lo, "hi": hi}
 
 

@@ -33,7 +33,7 @@ def run_demo(out, n: int = 1200, img_size: int = 64, epochs: int = 20, seed: int
     echo(f"[3/4] exporting float32 and int8 into {export_dir}")
     export_run(run_dir, [get_variant("float32"), get_variant("int8")], export_dir, force=True,
                min_agreement=min_agreement)
-    echo("[4/4] benching Keras float, LiteRT float32 and LiteRT int8 on the synthetic test split")
+    echo("[4/4] benching both exports and the Keras model on every installed runtime (synthetic test split)")
     rows = bench([run_dir, export_dir], data_dir, split="test", threads=(2,))
     table = markdown_table(rows)
     report = out / "report"

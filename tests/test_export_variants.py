@@ -65,7 +65,7 @@ def test_variant_exports_as_expected(name, all_exports):
 @pytest.mark.parametrize("name", ["qat-int8", "pruned", "pruned-int8", "pruned-qat-int8"])
 def test_fine_tuned_variants_stay_close_to_float(name, all_exports):
     """One fine-tune epoch on a 3-epoch toy model moves probabilities near 0.5 across the
-    threshold (agreement varied 0.6-0.9 between runs), so the bar is loose; what it must catch
+    threshold (a 0.75 bar passed in one run and failed in a clean clone), so the bar is loose; what it must catch
     is the known failure, a model collapsed onto one class."""
     v = json.loads((all_exports / name / "manifest.json").read_text())["validation"]
     assert v["agreement_with_keras"] >= 0.6, v["agreement_with_keras"]

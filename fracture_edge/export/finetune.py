@@ -28,6 +28,7 @@ def prepare(run, variant, train_images, seed: int = 0, batch_size: int = 32):
     from ..train import make_train_dataset
 
     tfmot = _tfmot()
+    keras.utils.set_random_seed(seed)     # the same export twice gives the same model
     source = run.keras_model()
     model = keras.models.clone_model(source)
     model.set_weights(source.get_weights())

@@ -66,7 +66,7 @@ def test_qat_stays_close_to_float(all_exports):
     """One QAT epoch on the toy model keeps most decisions and does not collapse onto one class.
 
     The pruning variants are not held to this here: a one-epoch 75 % prune of this width-8 toy
-    model flipped most decisions (agreement 0.12-0.49 in three runs), so their fine-tune is
+    model flipped most decisions (agreement 0.12-0.49 across the three pruning variants), so their fine-tune is
     still open work (issue: export variants), measured on real runs rather than asserted.
     """
     v = json.loads((all_exports / "qat-int8" / "manifest.json").read_text())["validation"]

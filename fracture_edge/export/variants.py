@@ -40,11 +40,6 @@ class Variant:
         return self.io_dtype != "float32"
 
     @property
-    def quantized(self) -> bool:
-        """Integer arithmetic or weights: compared against float in the bench's statistics."""
-        return bool(self.optimizations) and not self.supported_types or self.qat
-
-    @property
     def needs_fine_tune(self) -> bool:
         return self.qat or self.prune_sparsity > 0
 

@@ -117,36 +117,125 @@ def data_split(data_path, out, by, val, test, seed, workers):
     click.echo(f"manifest: {out}")
 
 
-# ----------------------------------------------------------------------------- train
-@cli.command(epilog="Example: fracture-edge train data/synth --arch deepconvnet --img-size 96 --epochs 10 --out runs/dcn")
+# ----------------------------------------------------------------------------- train / cv
+_RECIPE_OPTIONS = [
+    click.option("--arch", default="deepconvnet", show_default=True, help="deepconvnet or resnet50."),
+    click.option("--img-size", type=int, help="Square input size (>= 64)."),
+    click.option("--epochs", type=int, help="Epochs (per stage share for two-stage architectures)."),
+    click.option("--batch-size", type=int),
+    click.option("--lr", "learning_rate", type=float, help="Learning rate (default: the architecture's)."),
+    click.option("--weights", help="resnet50 only: none, imagenet (needs internet) or PATH to a weights file."),
+    click.option("--width", type=int, help="deepconvnet base width."),
+    click.option("--fusion", help="Input channels, comma-separated from gray and edges (Canny), e.g. gray,edges,gray "
+                                  "(default: the architecture's; see benchmarks/canny_fusion)."),
+    click.option("--patience", type=int, help="Stop after this many epochs without a better windowed val AUC."),
+    click.option("--window", type=int, help="Average the weights of the best N consecutive epochs (1: best epoch)."),
+    click.option("--balance", type=click.Choice(["family", "class"]), help="Loss weighting: equal weight per "
+                 "family within a class, or per file."),
+    click.option("--schedule", type=click.Choice(["cosine", "constant"]), help="Learning-rate schedule."),
+    click.option("--rotation", type=float, help="Augmentation: max rotation in degrees (180: any angle)."),
+    click.option("--zoom", type=float, help="Augmentation: random crop, scale up to 1 + ZOOM."),
+    click.option("--noise", type=float, help="Augmentation: Gaussian noise sigma in grey levels."),
+    click.option("--no-augment", is_flag=True, help="Train without augmentation."),
+    click.option("--dropout", type=float),
+    click.option("--l2", type=float, help="deepconvnet: L2 weight decay on conv kernels."),
+    click.option("--label-smoothing", type=float),
+    click.option("--distill", type=float, help="Weight of the teacher's soft labels in [0, 1] (needs --teacher)."),
+    click.option("--seed", type=int),
+]
+
+_AUGMENT_KEYS = {"rotation": "max_rotation", "zoom": "zoom", "noise": "noise"}
+
+
+def _recipe_options(f):
+    for option in reversed(_RECIPE_OPTIONS):
+        f = option(f)
+    return f
+
+
+def _train_config(kw: dict):
+    """A TrainConfig from the recipe options given; the rest keep the recipe's defaults, which
+    live in one place (:class:`~fracture_edge.train.TrainConfig`)."""
+    from dataclasses import replace
+
+    from .augment import NONE
+    from .train import TrainConfig
+
+    fields = {k: kw.pop(k) for k in list(kw) if k in TrainConfig.__dataclass_fields__ and kw[k] is not None}
+    if fields.get("fusion"):
+        fields["fusion"] = tuple(c.strip() for c in fields["fusion"].split(",") if c.strip())
+    cfg = TrainConfig(**fields)
+    augment = {_AUGMENT_KEYS[k]: kw.pop(k) for k in list(_AUGMENT_KEYS) if kw.get(k) is not None}
+    if kw.pop("no_augment", False):
+        return replace(cfg, augment=NONE)
+    return replace(cfg, augment=replace(cfg.augment, **augment)) if augment else cfg
+
+
+@cli.command(epilog="Example: fracture-edge train split.csv --arch deepconvnet --out runs/dcn "
+                    "--operating-point cv/dcn/operating_point.json")
 @click.argument("data_path", metavar="DATA", type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder to create.")
-@click.option("--arch", default="deepconvnet", show_default=True, help="deepconvnet or resnet50.")
-@click.option("--img-size", default=128, show_default=True, help="Square input size (>= 64).")
-@click.option("--epochs", default=20, show_default=True)
-@click.option("--batch-size", default=32, show_default=True)
-@click.option("--lr", type=float, default=None, help="Learning rate (default: the architecture's).")
-@click.option("--weights", default="none", show_default=True,
-              help="resnet50 only: none, imagenet (needs internet) or PATH to a weights file.")
-@click.option("--width", default=32, show_default=True, help="deepconvnet base width.")
-@click.option("--fusion", default=None,
-              help="Input channels, comma-separated from gray and edges (Canny), e.g. gray,edges,gray "
-                   "(default: the architecture's; see benchmarks/canny_fusion).")
-@click.option("--patience", default=6, show_default=True, help="Early-stopping patience (epochs).")
-@click.option("--seed", default=0, show_default=True)
+@_recipe_options
+@click.option("--operating-point", type=click.Path(path_type=Path), default=None,
+              help="operating_point.json from `fracture-edge cv`: threshold and temperature for the spec.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def train(data_path, out, arch, img_size, epochs, batch_size, lr, weights, width, fusion, patience, seed, force):
+def train(data_path, out, operating_point, force, **recipe):
     """Train a classifier on DATA (class folders, optional train/val/test, or a split CSV)."""
-    from .train import TrainConfig, train as run_train
+    from .train import train as run_train
 
-    cfg = TrainConfig(arch=arch, img_size=img_size, epochs=epochs, batch_size=batch_size, learning_rate=lr,
-                      seed=seed, weights=weights, patience=patience, width=width,
-                      fusion=tuple(c.strip() for c in fusion.split(",") if c.strip()) if fusion else None)
-    m = run_train(data_path, out, cfg, force=force)
+    cfg = _train_config(recipe)
+    op = _read_json(operating_point, "operating point") if operating_point else None
+    m = run_train(data_path, out, cfg, force=force, operating_point=op)
     ev = m["eval"]
-    click.echo(f"best epoch {m['best']['epoch']} (val AUC {m['best']['val_auc']:.3f}); "
+    click.echo(f"best epochs {m['best']['epoch'] - m['best']['epochs'] + 1}-{m['best']['epoch']} "
+               f"(val AUC {m['best']['val_auc']:.3f}); "
                f"{ev['split']}: accuracy {ev['accuracy']:.3f}, F1 {ev['f1']:.3f}, AUC {_fmt(ev['auc'])}")
-    click.echo(f"run folder: {out}  ({m['train_seconds']} s, {m['skipped_files']} file(s) skipped)")
+    click.echo(f"run folder: {out}  ({m['train_seconds']} s, {m['images_per_second']} images/s, "
+               f"{m['skipped_files']} file(s) skipped)")
+
+
+@cli.command(epilog="Example: fracture-edge cv data/multiregion --folds 5 --by family --arch deepconvnet "
+                    "--export int8 --out cv/dcn")
+@click.argument("data_path", metavar="DATA", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="CV folder to create.")
+@click.option("--folds", default=5, show_default=True)
+@click.option("--by", default="family", show_default=True, type=click.Choice(["family", "content"]),
+              help="What never spans two folds: families (copies incl. rotated) or byte copies only.")
+@_recipe_options
+@click.option("--export", "variants", multiple=True, metavar="VARIANT",
+              help="Also export each fold model (e.g. int8) and score it out of fold with LiteRT.")
+@click.option("--target-sensitivity", default=0.95, show_default=True, help="Operating point to choose.")
+@click.option("--save-models", is_flag=True, help="Keep each fold's Keras model (a teacher for --distill).")
+@click.option("--teacher", type=click.Path(path_type=Path), default=None,
+              help="A CV folder of the same data and folds, run with --save-models.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, teacher, force, **recipe):
+    """Family k-fold cross-validation: out-of-fold AUC with a family bootstrap interval, the
+    operating point for a target sensitivity, calibration, ROC and reliability plots."""
+    from .cv import cross_validate
+
+    seed = recipe.get("seed") or 0
+    cfg = _train_config(recipe)
+    s = cross_validate(data_path, out, cfg, folds=folds, by=by, seed=seed, target_sensitivity=target_sensitivity,
+                       save_models=save_models, teacher=teacher, variants=variants, force=force)
+    p, op = s["pooled"], s["operating_point"]
+    click.echo(f"pooled out-of-fold AUC {p['auc']:.3f} [{p['auc_interval'][0]:.3f}, {p['auc_interval'][1]:.3f}] "
+               f"(folds {s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f}); balanced accuracy "
+               f"{p['balanced_accuracy']:.3f}, F1 {p['f1']:.3f}")
+    for name, v in s["variants"].items():
+        click.echo(f"{name}: AUC {v['auc']:.3f} [{v['auc_interval'][0]:.3f}, {v['auc_interval'][1]:.3f}], "
+                   f"agreement with float {v['agreement_with_float']:.1%}")
+    click.echo(f"operating point: threshold {op['threshold']:.4f}, temperature {op['temperature']:.3f} -> "
+               f"sensitivity {op['sensitivity']:.3f}, specificity {op['specificity']:.3f}; "
+               f"ECE {op['ece_raw']:.3f} -> {op['ece_calibrated']:.3f}")
+    click.echo(f"report: {Path(out) / 'report.md'}")
+
+
+def _read_json(path: Path, what: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise FractureEdgeError(f"cannot read {what} {path}: {exc}") from None
 
 
 def _fmt(v) -> str:

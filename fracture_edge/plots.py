@@ -1,4 +1,4 @@
-"""PNG plots where a picture beats a table: ROC curves and confusion matrices.
+"""PNG plots where a picture beats a table: ROC curves, confusion matrices, reliability.
 
 matplotlib is imported inside each function (Agg backend), so the core stays light.
 """
@@ -56,4 +56,20 @@ def confusion_matrix(cm, labels, path, title: str = "Confusion matrix") -> Path:
     ax.set_xticks([0, 1], labels)
     ax.set_yticks([0, 1], labels)
     ax.set(xlabel="predicted", ylabel="true", title=title)
+    return _save(fig, path)
+
+
+def reliability_diagram(curves: dict[str, dict], path, title: str = "Reliability") -> Path:
+    """``curves``: name -> :func:`..operating_point.reliability` output. Observed positive rate
+    against mean predicted probability per bin; the diagonal is perfect calibration."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    for name, rel in curves.items():
+        bins = rel["bins"]
+        ax.plot([b["mean_prob"] for b in bins], [b["positive_rate"] for b in bins], marker="o",
+                label=f"{name} (ECE {rel['ece']:.3f})")
+    ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=0.8)
+    ax.set(xlabel="mean predicted probability", ylabel="observed fracture rate", xlim=(0, 1), ylim=(0, 1),
+           title=title)
+    ax.legend(loc="upper left", fontsize=8)
     return _save(fig, path)

@@ -9,13 +9,16 @@ built under a temporary name and renamed at the end: a killed run leaves nothing
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import logging
+import math
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections import deque
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +38,9 @@ log = logging.getLogger("fracture_edge")
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """One training recipe. Defaults are the ones family cross-validation chose; each has a
+    row in benchmarks/recipe that shows what it is worth."""
+
     arch: str = "deepconvnet"
     img_size: int = 128
     epochs: int = 20
@@ -42,13 +48,42 @@ class TrainConfig:
     learning_rate: float | None = None     # None: the architecture's stage rates
     seed: int = 0
     weights: str = "none"
-    patience: int = 6
+    patience: int = 6                      # epochs without a better windowed val AUC
     val_fraction: float = 0.15
     width: int = 32
     fusion: tuple[str, ...] | None = None   # None: the architecture's default channels
     canny_low: float = 50.0
     canny_high: float = 150.0
     augment: Augment = field(default_factory=Augment)
+    balance: str = "family"                # loss weights: "family" or "class" (see sample_weights)
+    schedule: str = "cosine"               # learning rate per stage: "cosine" decay or "constant"
+    window: int = 3                        # average the weights of the best window of epochs
+    dropout: float = 0.3
+    l2: float = 1e-4
+    label_smoothing: float = 0.0
+    dedup: bool = True                     # train on one copy of byte-identical images
+    distill: float = 0.0                   # weight of the teacher's soft labels (0: hard labels)
+
+
+BALANCES = ("family", "class")
+SCHEDULES = ("cosine", "constant")
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Option checks that run before any data is read or TensorFlow is loaded."""
+    registry.check_input_size(cfg.img_size)
+    if cfg.epochs < 1:
+        raise InputError(f"--epochs must be at least 1 (got {cfg.epochs})")
+    if cfg.balance not in BALANCES:
+        raise InputError(f"unknown --balance {cfg.balance!r} (choose from {', '.join(BALANCES)})")
+    if cfg.schedule not in SCHEDULES:
+        raise InputError(f"unknown --schedule {cfg.schedule!r} (choose from {', '.join(SCHEDULES)})")
+    if cfg.window < 1:
+        raise InputError(f"--window must be at least 1 (got {cfg.window})")
+    if not 0.0 <= cfg.distill <= 1.0:
+        raise InputError(f"--distill must lie in [0, 1] (got {cfg.distill})")
+    if cfg.weights not in ("none", "imagenet") and not Path(cfg.weights).is_file():
+        raise InputError(f"weights file not found: {cfg.weights} (use --weights none|imagenet|PATH)")
 
 
 def default_spec(cfg: TrainConfig) -> PreprocessSpec:
@@ -65,16 +100,22 @@ def default_spec(cfg: TrainConfig) -> PreprocessSpec:
 
 
 def assign_splits(dataset: Dataset, val_fraction: float, seed: int) -> list[Sample]:
-    """Samples with train/val/test set; a missing val split is carved from train, stratified
-    by label and, when the manifest has families, grouped by family."""
+    """Samples with train/val/test set; a missing val split is carved from train."""
     samples = dataset.samples
     if not dataset.splits:
         samples = [Sample(s.path, s.label, "train", s.family) for s in samples]
     if any(s.split == "val" for s in samples):
         return samples
+    return carve_val(samples, val_fraction, seed)
+
+
+def carve_val(samples: list[Sample], val_fraction: float, seed: int) -> list[Sample]:
+    """Move about ``val_fraction`` of the train samples to val, stratified by label and, when
+    samples have families, whole families at a time (a validation set with copies of training
+    images would reward memorising them)."""
     train = [s for s in samples if s.split == "train"]
     if len(train) < 10:
-        raise InputError(f"{dataset.source}: only {len(train)} training images; need at least 10")
+        raise InputError(f"only {len(train)} training images; need at least 10")
     rng = np.random.default_rng(seed)
     groups: dict = {}
     for s in train:
@@ -90,28 +131,61 @@ def assign_splits(dataset: Dataset, val_fraction: float, seed: int) -> list[Samp
                 break
             val_keys.add(k)
             taken += len(groups[k])
-    return [Sample(s.path, s.label, "val", s.family) if (s.label, s.family or str(s.path)) in val_keys else s
-            for s in samples]
+    return [Sample(s.path, s.label, "val", s.family) if s.split == "train" and (s.label, s.family or str(s.path)) in val_keys
+            else s for s in samples]
 
 
-def sample_weights(labels: np.ndarray) -> np.ndarray:
-    """Class-balanced weights: each class carries half of the total loss."""
+def sample_weights(images: LoadedImages, balance: str = "family") -> np.ndarray:
+    """Loss weights with mean 1 under which each class carries half of the total loss.
+
+    ``family``: within a class every family (copies of one radiograph) carries equal weight,
+    so a radiograph copied forty times does not count forty times; files without a family
+    count as their own family. ``class``: every file of a class carries equal weight.
+    """
+    labels = images.labels
     counts = np.bincount(labels, minlength=2).astype(np.float64)
     if (counts == 0).any():
         raise InputError("the training split needs images of both classes")
-    return (len(labels) / (2 * counts))[labels].astype(np.float32)
+    if balance == "class":
+        return (len(labels) / (2 * counts))[labels].astype(np.float32)
+    keys = [(s.label, s.family or str(s.path)) for s in images.samples]
+    size: dict = {}
+    for k in keys:
+        size[k] = size.get(k, 0) + 1
+    w = np.array([1.0 / size[k] for k in keys])
+    for c in (0, 1):
+        w[labels == c] *= len(labels) / (2 * w[labels == c].sum())
+    return w.astype(np.float32)
+
+
+def unique_images(images: LoadedImages) -> LoadedImages:
+    """One copy of each byte-identical image (same decoded pixels and label): copies add no
+    information and, under family weighting, no weight, only time."""
+    seen, keep = set(), []
+    for i, (g, y) in enumerate(zip(images.gray, images.labels)):
+        key = (hashlib.sha1(g.tobytes()).digest(), int(y))
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    if len(keep) == len(images.samples):
+        return images
+    return images.take(keep)
 
 
 def tensors(images: LoadedImages, spec: PreprocessSpec) -> np.ndarray:
     return np.stack([tensor_from_gray(g, spec) for g in images.gray])
 
 
-def make_train_dataset(images: LoadedImages, spec: PreprocessSpec, augment: Augment, batch: int, seed: int):
-    """tf.data pipeline: shuffle indices, augment + preprocess in OpenCV (parallel), batch."""
+def make_train_dataset(images: LoadedImages, spec: PreprocessSpec, augment: Augment, batch: int, seed: int,
+                       balance: str = "family", targets: np.ndarray | None = None):
+    """tf.data pipeline: shuffle indices, augment + preprocess in OpenCV (parallel), batch.
+
+    ``targets`` replaces the hard labels (soft labels for distillation)."""
     from .keras_env import tf
 
-    gray, labels = images.gray, images.labels.astype(np.float32)
-    weights = sample_weights(images.labels)
+    gray = images.gray
+    labels = (images.labels if targets is None else targets).astype(np.float32)
+    weights = sample_weights(images, balance)
     counter, lock = itertools.count(), threading.Lock()
 
     def load(i):
@@ -132,6 +206,99 @@ def make_train_dataset(images: LoadedImages, spec: PreprocessSpec, augment: Augm
     return ds.map(mapper, num_parallel_calls=tf.data.AUTOTUNE).batch(batch).prefetch(tf.data.AUTOTUNE)
 
 
+def recalibrate_batchnorm(model, spec, images: LoadedImages, batch_size: int, max_batches: int = 50) -> None:
+    """Re-estimate BatchNorm statistics for weights that were changed outside of training.
+
+    Pruning masks and weight averaging both change the weights at once, and BatchNorm's moving
+    averages (momentum 0.99) describe the old weights: the model then ranks images well but its
+    probabilities drift to one side of the threshold. An exact running average over
+    un-augmented training batches (momentum k/(k+1) for batch k) makes the statistics those of
+    the weights that ship.
+    """
+    from .keras_env import keras
+
+    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]
+    if not bns:
+        return
+    x = tensors(images, spec)
+    order = np.random.default_rng(0).permutation(len(x))
+    saved = [bn.momentum for bn in bns]
+    for k, start in enumerate(range(0, min(len(x), batch_size * max_batches), batch_size)):
+        for bn in bns:
+            bn.momentum = k / (k + 1)
+        model(x[order[start:start + batch_size]], training=True)
+    for bn, m in zip(bns, saved):
+        bn.momentum = m
+
+
+def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig, checkpoints: Path | None = None,
+        teacher: np.ndarray | None = None, verbose: int = 0):
+    """Train ``cfg.arch`` on ``loaded["train"]``, selecting on ``loaded["val"]``.
+
+    Returns the model holding the selected weights and a summary (history rows, the chosen
+    window, timings). Selection: the mean validation AUC over ``cfg.window`` consecutive epochs
+    picks the window, and the model ships the *average* of that window's weights (stochastic
+    weight averaging over the plateau), with BatchNorm statistics re-estimated for them. One
+    epoch's validation AUC on a few hundred families is too noisy to pick on alone (it picked
+    epoch 1 in two of nine runs of benchmarks/canny_fusion). ``teacher``: soft labels per
+    training image, mixed with the hard labels by ``cfg.distill``.
+    """
+    from .keras_env import keras
+
+    train_images = loaded["train"]
+    targets = None
+    if teacher is not None and cfg.distill:
+        targets = cfg.distill * np.asarray(teacher, np.float32) + (1 - cfg.distill) * train_images.labels
+    if cfg.dedup and targets is None:
+        train_images = unique_images(train_images)
+    arch = registry.get(cfg.arch)
+    keras.utils.set_random_seed(cfg.seed)
+    model = arch.build(spec.input_shape, weights=cfg.weights, width=cfg.width, dropout=cfg.dropout, l2=cfg.l2)
+    train_ds = make_train_dataset(train_images, spec, cfg.augment, cfg.batch_size, cfg.seed, cfg.balance, targets)
+    steps = math.ceil(len(train_images.samples) / cfg.batch_size)
+    val_x = tensors(loaded["val"], spec)
+    val_y = loaded["val"].labels.astype(np.float32)
+
+    started = time.time()
+    history_rows: list[dict] = []
+    keeper = _WindowKeeper(keras, cfg.window, cfg.patience, checkpoints)
+    epoch0 = 0
+    for stage, rate, share in arch.STAGES:
+        stage_epochs = max(1, round(cfg.epochs * share))
+        arch.set_stage(model, stage)
+        lr = cfg.learning_rate or rate
+        if cfg.schedule == "cosine":
+            lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps * stage_epochs, alpha=0.01)
+        model.compile(
+            optimizer=keras.optimizers.Adam(lr),
+            loss=keras.losses.BinaryCrossentropy(label_smoothing=cfg.label_smoothing),
+            metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")],
+        )
+        keeper.start_stage(stage)
+        callbacks = [keeper]
+        if checkpoints:
+            callbacks.insert(0, keras.callbacks.ModelCheckpoint(str(checkpoints / "last.keras")))
+        hist = model.fit(train_ds, validation_data=(val_x, val_y), epochs=epoch0 + stage_epochs,
+                         initial_epoch=epoch0, callbacks=callbacks, verbose=verbose)
+        for i, epoch in enumerate(hist.epoch):
+            history_rows.append({"epoch": epoch + 1, "stage": stage,
+                                 **{k: float(v[i]) for k, v in hist.history.items()}})
+        epoch0 = hist.epoch[-1] + 1 if hist.epoch else epoch0
+    seconds = time.time() - started
+    model.set_weights(keeper.weights)
+    if keeper.best["epochs"] > 1:
+        recalibrate_batchnorm(model, spec, train_images, cfg.batch_size)
+    n_seen = len(train_images.samples) * len(history_rows)
+    return model, {
+        "best": keeper.best,
+        "history": history_rows,
+        "train_images": len(train_images.samples),
+        "train_seconds": round(seconds, 1),
+        "images_per_second": round(n_seen / max(seconds, 1e-9), 1),
+        "epochs_run": len(history_rows),
+    }
+
+
 def _write_split(path: Path, samples: list[Sample]) -> None:
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -141,20 +308,22 @@ def _write_split(path: Path, samples: list[Sample]) -> None:
     write_text(path, buf.getvalue())
 
 
-def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False) -> dict:
-    """Train ``cfg.arch`` on ``data`` into the run folder ``out``; returns the run manifest."""
-    registry.check_input_size(cfg.img_size)
-    if cfg.epochs < 1:
-        raise InputError(f"--epochs must be at least 1 (got {cfg.epochs})")
-    if cfg.weights not in ("none", "imagenet") and not Path(cfg.weights).is_file():
-        raise InputError(f"weights file not found: {cfg.weights} (use --weights none|imagenet|PATH)")
+def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
+          operating_point: dict | None = None) -> dict:
+    """Train ``cfg.arch`` on ``data`` into the run folder ``out``; returns the run manifest.
+
+    ``operating_point`` (threshold and temperature chosen on cross-validated predictions, see
+    :mod:`.cv`) goes into the run's spec and from there into every export."""
+    check_config(cfg)
     if Path(out).exists() and not force:
         raise InputError(f"output exists: {out} (use --force to replace it)")
     spec = default_spec(cfg)
+    if operating_point:
+        spec = replace(spec, threshold=float(operating_point["threshold"]),
+                       temperature=float(operating_point["temperature"]))
     dataset = load_dataset(data)
     warn_if_leaky(dataset)
     samples = assign_splits(dataset, cfg.val_fraction, cfg.seed)
-    started = time.time()
     loaded = {}
     for split in ("train", "val", "test"):
         part = [s for s in samples if s.split == split]
@@ -164,54 +333,19 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False) -> d
         raise InputError("the validation split needs images of both classes")
 
     from .evaluate import evaluate_arrays
-    from .keras_env import keras
 
-    arch = registry.get(cfg.arch)
-    keras.utils.set_random_seed(cfg.seed)
-    model = arch.build(spec.input_shape, weights=cfg.weights, width=cfg.width)
-    train_ds = make_train_dataset(loaded["train"], spec, cfg.augment, cfg.batch_size, cfg.seed)
-    val_x = tensors(loaded["val"], spec)
-    val_y = loaded["val"].labels.astype(np.float32)
     verbose = 1 if sys.stdout.isatty() else 2
-
     with atomic_dir(out, force=force) as tmp:
         (tmp / "checkpoints").mkdir()
-        history_rows: list[dict] = []
-        keeper = _BestKeeper(keras, tmp / "checkpoints" / "best.keras")
-        epoch0 = 0
-        for stage, rate, share in arch.STAGES:
-            stage_epochs = max(1, round(cfg.epochs * share))
-            arch.set_stage(model, stage)
-            model.compile(
-                optimizer=keras.optimizers.Adam(cfg.learning_rate or rate),
-                loss="binary_crossentropy",
-                metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")],
-            )
-            keeper.stage = stage
-            callbacks = [
-                keras.callbacks.ModelCheckpoint(str(tmp / "checkpoints" / "last.keras")),
-                keeper,
-                keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=cfg.patience),
-            ]
-            hist = model.fit(train_ds, validation_data=(val_x, val_y), epochs=epoch0 + stage_epochs,
-                             initial_epoch=epoch0, callbacks=callbacks, verbose=verbose)
-            for i, epoch in enumerate(hist.epoch):
-                history_rows.append({"epoch": epoch + 1, "stage": stage,
-                                     **{k: float(v[i]) for k, v in hist.history.items()}})
-            epoch0 = hist.epoch[-1] + 1 if hist.epoch else epoch0
-        train_seconds = time.time() - started
-        model.set_weights(keeper.weights)
-        best = keeper.best
-
+        model, info = fit(loaded, spec, cfg, tmp / "checkpoints", verbose=verbose)
         model.save(str(tmp / "model.keras"))
         write_text(tmp / "spec.json", spec.to_json() + "\n")
         _write_split(tmp / "split.csv", [s for part in loaded.values() for s in part.samples])
-        _write_history(tmp / "history.csv", history_rows)
+        _write_history(tmp / "history.csv", info["history"])
         eval_split = "test" if "test" in loaded else "val"
         ev = loaded[eval_split]
         prob = model.predict(tensors(ev, spec), verbose=0).reshape(-1)
         metrics = evaluate_arrays(ev.labels, prob, spec, tmp / "eval", title=f"{cfg.arch} on {eval_split}")
-        n_train = len(loaded["train"].samples)
         manifest = {
             "kind": "fracture-edge run",
             "config": {**asdict(cfg), "fusion": list(spec.fusion)},
@@ -221,10 +355,8 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False) -> d
                 "ignored_files": len(dataset.ignored),
             },
             "skipped_files": sum(len(p.skipped) for p in loaded.values()),
-            "best": best,
-            "epochs_run": len(history_rows),
-            "train_seconds": round(train_seconds, 1),
-            "images_per_second": round(n_train * len(history_rows) / max(train_seconds, 1e-9), 1),
+            **{k: v for k, v in info.items() if k != "history"},
+            "operating_point": operating_point,
             "eval": {"split": eval_split, **metrics},
             "versions": library_versions(),
         }
@@ -232,25 +364,44 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False) -> d
     return manifest
 
 
-def _BestKeeper(keras, path: Path):
-    """Keeps the weights of the best epoch by validation AUC across *all* stages (Keras's own
-    ``restore_best_weights`` forgets the first stage when the second begins), and saves them."""
+def _WindowKeeper(keras, window: int, patience: int, checkpoints: Path | None):
+    """Keeps the average of the weights of the ``window`` consecutive epochs with the best
+    mean validation AUC, across *all* stages (Keras's ``restore_best_weights`` forgets the
+    first stage when the second begins), and stops a stage after ``patience`` epochs without a
+    better window. Windows do not span stages: a stage changes what trains."""
 
-    class BestKeeper(keras.callbacks.Callback):
+    class WindowKeeper(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.best = {"val_auc": -1.0, "epoch": 0, "stage": None}
+            self.best = {"val_auc": -1.0, "epoch": 0, "epochs": 0, "stage": None}
             self.weights = None
+            self.recent: deque = deque(maxlen=window)
             self.stage = None
+            self.waited = 0
+
+        def start_stage(self, stage):
+            self.stage, self.waited = stage, 0
+            self.recent.clear()
 
         def on_epoch_end(self, epoch, logs=None):
             auc = float((logs or {}).get("val_auc", -1.0))
-            if auc > self.best["val_auc"] or self.weights is None:
-                self.best = {"val_auc": auc, "epoch": epoch + 1, "stage": self.stage}
-                self.weights = self.model.get_weights()
-                self.model.save(str(path))
+            if math.isnan(auc):
+                auc = -1.0
+            self.recent.append((auc, self.model.get_weights()))
+            mean_auc = float(np.mean([a for a, _ in self.recent]))
+            if mean_auc > self.best["val_auc"] or self.weights is None:
+                self.best = {"val_auc": round(mean_auc, 4), "epoch": epoch + 1, "epochs": len(self.recent),
+                             "stage": self.stage}
+                self.weights = [np.mean(ws, axis=0) for ws in zip(*(w for _, w in self.recent))]
+                self.waited = 0
+                if checkpoints:
+                    self.model.save(str(checkpoints / "best.keras"))
+            else:
+                self.waited += 1
+                if self.waited >= patience:
+                    self.model.stop_training = True
 
-    return BestKeeper()
+    return WindowKeeper()
 
 
 def _write_history(path: Path, rows: list[dict]) -> None:

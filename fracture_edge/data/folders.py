@@ -165,6 +165,12 @@ class LoadedImages:
     skipped: list[tuple[str, str]]   # (path, reason)
     content_hash: str         # sha256 over (relative path, file sha256) of the kept files
 
+    def take(self, index) -> "LoadedImages":
+        """The images at ``index`` (integer indices or a boolean mask); nothing is skipped."""
+        index = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index, int)
+        return LoadedImages(self.gray[index], self.labels[index], [self.samples[i] for i in index], [],
+                            self.content_hash)
+
     def manifest(self) -> dict:
         return {
             "files": len(self.samples),

@@ -55,11 +55,24 @@ def family_split(data: Scan | str | os.PathLike, val: float = 0.15, test: float 
                  by: str = "family", workers: int | None = None) -> list[dict]:
     """Manifest rows (path, label, split, family, sha256) over the usable files of ``data``
     (a folder, a manifest, or a :class:`Scan` of one); options are checked before scanning."""
-    if by not in GROUPINGS:
-        raise InputError(f"unknown grouping {by!r} (choose from {', '.join(GROUPINGS)})")
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise InputError(f"--val {val} and --test {test} must be shares in [0, 1) with a sum below 1")
     shares = {s: v for s, v in zip(SPLITS, (1 - val - test, val, test)) if v > 0}
+    return _grouped_rows(data, shares, seed, by, workers)
+
+
+def family_folds(data: Scan | str | os.PathLike, folds: int = 5, seed: int = 0, by: str = "family",
+                 workers: int | None = None) -> list[dict]:
+    """Manifest rows whose ``split`` is ``fold0`` .. ``fold{k-1}``: k folds of whole families,
+    stratified by label and balanced by file count, for cross-validation."""
+    if folds < 2:
+        raise InputError(f"--folds must be at least 2 (got {folds})")
+    return _grouped_rows(data, {f"fold{i}": 1.0 / folds for i in range(folds)}, seed, by, workers)
+
+
+def _grouped_rows(data, shares: dict[str, float], seed: int, by: str, workers: int | None) -> list[dict]:
+    if by not in GROUPINGS:
+        raise InputError(f"unknown grouping {by!r} (choose from {', '.join(GROUPINGS)})")
     scan = data if isinstance(data, Scan) else run_scan(data, workers)
     for rec in scan.records:
         if rec.family is None:
@@ -71,6 +84,8 @@ def family_split(data: Scan | str | os.PathLike, val: float = 0.15, test: float 
     for rec in usable:
         groups.setdefault(_group_key(rec, by), []).append(rec.sample.label)
     labels = {k: int(2 * sum(v) >= len(v)) for k, v in groups.items()}
+    if len(groups) < len(shares):
+        raise InputError(f"{scan.dataset.source}: {len(groups)} {by} groups cannot fill {len(shares)} parts")
     split_of = assign_groups(groups, labels, shares, seed)
     return [{"path": rec.sample.path, "label": LABEL_NAMES[rec.sample.label],
              "split": split_of[_group_key(rec, by)], "family": _group_key(rec, by), "sha256": rec.sha256[:16]}
@@ -102,4 +117,4 @@ def split_summary(rows: list[dict]) -> dict:
         s["files"] += 1
         s[row["label"]] += 1
         s["families"].add(row["family"])
-    return {k: {**v, "families": len(v["families"])} for k, v in sorted(out.items(), key=lambda kv: SPLITS.index(kv[0]))}
+    return {k: {**v, "families": len(v["families"])} for k, v in sorted(out.items(), key=lambda kv: (SPLITS.index(kv[0]) if kv[0] in SPLITS else len(SPLITS), kv[0]))}

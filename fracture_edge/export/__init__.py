@@ -131,7 +131,7 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
         spec = run.spec.to_fused()
     else:
         raw = convert(model, variant, calibration_set)
-        spec = _spec_for(run.spec, raw)
+        spec = spec_for_model(run.spec, raw)
     data = embed_spec(raw, spec)
     with atomic_dir(target, force=force) as tmp:
         write_bytes(tmp / "model.tflite", data)
@@ -183,7 +183,7 @@ def _tensor_info(detail: dict) -> dict:
             "scale": float(scale), "zero_point": int(zero)}
 
 
-def _spec_for(spec: PreprocessSpec, model_bytes: bytes) -> PreprocessSpec:
+def spec_for_model(spec: PreprocessSpec, model_bytes: bytes) -> PreprocessSpec:
     """The run's spec with the input dtype and quantisation the converter actually chose."""
     from ai_edge_litert.interpreter import Interpreter
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..augment import Augment
 from ..keras_env import keras
 
@@ -25,7 +23,7 @@ def _tfmot():
 
 def prepare(run, variant, train_images, seed: int = 0, batch_size: int = 32):
     """A fine-tuned copy of the run's model per ``variant`` (pruned, QAT-wrapped, or both)."""
-    from ..train import make_train_dataset
+    from ..train import make_train_dataset, recalibrate_batchnorm
 
     tfmot = _tfmot()
     keras.utils.set_random_seed(seed)     # the same export twice gives the same model
@@ -55,31 +53,6 @@ def prepare(run, variant, train_images, seed: int = 0, batch_size: int = 32):
             model = tfmot.quantization.keras.quantize_model(model)
         _fit(model, data, variant, [])
     return model
-
-
-def recalibrate_batchnorm(model, spec, images, batch_size: int, max_batches: int = 50) -> None:
-    """Re-estimate BatchNorm statistics for the final pruned weights.
-
-    Each mask update changes the weights at once, and BatchNorm's moving averages (momentum
-    0.99) lag behind: the pruned model then ranks images well but its probabilities drift to
-    one side of the threshold. An exact running average over un-augmented training batches
-    (momentum k/(k+1) for batch k) makes the statistics those of the weights that ship.
-    """
-    from ..train import tensors
-
-    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    if not bns:
-        return
-    x = tensors(images, spec)
-    rng = np.random.default_rng(0)
-    order = rng.permutation(len(x))
-    saved = [bn.momentum for bn in bns]
-    for k, start in enumerate(range(0, min(len(x), batch_size * max_batches), batch_size)):
-        for bn in bns:
-            bn.momentum = k / (k + 1)
-        model(x[order[start:start + batch_size]], training=True)
-    for bn, m in zip(bns, saved):
-        bn.momentum = m
 
 
 def _fit(model, data, variant, callbacks) -> None:

@@ -1,0 +1,241 @@
+"""Family k-fold cross-validation: the honest estimate of how a recipe does on radiographs
+from patients it has never seen.
+
+Whole families (copies of one radiograph, :mod:`.data.families`) go to one fold, so no fold
+model is scored on a copy of an image it trained on. Each fold model selects its epochs on a
+validation set carved from its own training folds, again by family; the held-out fold is
+touched once, for its out-of-fold (OOF) predictions. Pooled over folds, those predictions give
+the AUC with a bootstrap interval that resamples families, the operating point (threshold for
+a target sensitivity, temperature) that ``train --operating-point`` puts into the spec, and the
+report: ROC, reliability diagram, per-fold table.
+
+With ``variants`` (e.g. ``int8``), every fold model is also exported per that recipe
+(calibrated on its own training folds) and run by LiteRT on its held-out fold, so the
+quantised model gets its own out-of-fold AUC and its agreement with the float model.
+
+With ``teacher`` (another CV folder on the same data and folds, saved with ``save_models``),
+fold i's student learns from fold i's teacher model: knowledge distillation with no leak.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from .data.folders import LABEL_NAMES, LoadedImages, Sample, load_images
+from .data.split import family_folds
+from .errors import InputError
+from .io import atomic_dir, write_json, write_text
+from .metrics import agreement, bootstrap_interval, classification_metrics
+from .operating_point import apply_temperature, operating_point, reliability
+from .progress import progress
+from .train import TrainConfig, carve_val, check_config, default_spec, fit, tensors
+from .versions import library_versions
+
+
+def _roc_auc(y, p) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return roc_auc_score(y, p)
+
+
+def fold_samples(data, folds: int, seed: int, by: str) -> list[Sample]:
+    rows = family_folds(data, folds, seed, by)
+    return [Sample(Path(r["path"]), LABEL_NAMES.index(r["label"]), r["split"], r["family"]) for r in rows]
+
+
+def _fold_parts(images: LoadedImages, fold: int, val_fraction: float, seed: int) -> dict[str, LoadedImages]:
+    """train / val / test of one fold: test is the fold, val is carved from the rest by family."""
+    name = f"fold{fold}"
+    marked = [Sample(s.path, s.label, "test" if s.split == name else "train", s.family) for s in images.samples]
+    split = np.array([s.split for s in carve_val(marked, val_fraction, seed)])
+    return {part: images.take(split == part) for part in ("train", "val", "test")}
+
+
+def _teacher_models(teacher_dir: Path, folds_csv: str, folds: int):
+    from .keras_env import keras
+
+    teacher_dir = Path(teacher_dir)
+    if not (teacher_dir / "models").is_dir():
+        raise InputError(f"teacher {teacher_dir}: no models/ (run its cv with --save-models)")
+    if (teacher_dir / "folds.csv").read_text() != folds_csv:
+        raise InputError(f"teacher {teacher_dir}: its folds differ from these (same data, --folds, --seed needed)")
+    teacher_spec = json.loads((teacher_dir / "manifest.json").read_text())["spec"]
+    return [keras.models.load_model(teacher_dir / "models" / f"fold{i}.keras", compile=False)
+            for i in range(folds)], teacher_spec
+
+
+def _folds_csv(samples: list[Sample]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["path", "family", "fold"])
+    for s in sorted(samples, key=lambda s: str(s.path)):
+        w.writerow([str(Path(s.path).resolve()), s.family, s.split])
+    return buf.getvalue()
+
+
+def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, by: str = "family", seed: int = 0,
+                   target_sensitivity: float = 0.95, save_models: bool = False, teacher=None,
+                   variants: tuple[str, ...] = (), force: bool = False, n_boot: int = 2000) -> dict:
+    """Run the CV into the folder ``out`` and return its summary (also ``out/summary.json``)."""
+    from .plots import reliability_diagram, roc_curves
+    from .spec import PreprocessSpec
+
+    check_config(cfg)
+    if not 0.0 < target_sensitivity <= 1.0:
+        raise InputError(f"--target-sensitivity must lie in (0, 1] (got {target_sensitivity})")
+    if Path(out).exists() and not force:
+        raise InputError(f"output exists: {out} (use --force to replace it)")
+    if cfg.distill and teacher is None:
+        raise InputError("--distill needs --teacher CV_DIR")
+    from .export.variants import get_variant
+
+    exports = [get_variant(v) for v in variants]
+    spec = default_spec(cfg)
+    samples = fold_samples(data, folds, seed, by)
+    images = load_images(samples, spec, desc="decode")
+    folds_csv = _folds_csv(images.samples)
+    teachers, teacher_spec = (None, None)
+    if teacher is not None:
+        teachers, teacher_spec = _teacher_models(teacher, folds_csv, folds)
+        teacher_spec = PreprocessSpec.from_dict(teacher_spec)
+
+    from .keras_env import keras
+
+    started = time.time()
+    oof = np.full(len(images.samples), np.nan)
+    oof_variant = {v.name: np.full(len(images.samples), np.nan) for v in exports}
+    fold_of = np.array([int(s.split.removeprefix("fold")) for s in images.samples])
+    per_fold = []
+    with atomic_dir(out, force=force) as tmp:
+        if save_models:
+            (tmp / "models").mkdir()
+        for i in progress(range(folds), total=folds, desc="cv folds", unit="fold"):
+            parts = _fold_parts(images, i, cfg.val_fraction, seed + i)
+            soft = None
+            if teachers is not None:
+                soft = teachers[i].predict(tensors(parts["train"], teacher_spec), verbose=0).reshape(-1)
+            model, info = fit(parts, spec, cfg, teacher=soft)
+            prob = model.predict(tensors(parts["test"], spec), verbose=0).reshape(-1)
+            oof[fold_of == i] = prob
+            if save_models:
+                model.save(str(tmp / "models" / f"fold{i}.keras"))
+            for v in exports:
+                oof_variant[v.name][fold_of == i] = _exported_prob(model, v, spec, parts, tmp / f"fold{i}.{v.name}.tflite")
+            m = classification_metrics(parts["test"].labels, prob)
+            per_fold.append({"fold": i, "train": len(parts["train"].samples), "val": len(parts["val"].samples),
+                             "test": len(parts["test"].samples),
+                             "families": len({s.family for s in parts["test"].samples}),
+                             **{k: m[k] for k in ("auc", "balanced_accuracy", "f1", "accuracy")},
+                             **{k: info[k] for k in ("best", "epochs_run", "train_seconds", "images_per_second",
+                                                     "train_images")}})
+            keras.backend.clear_session()
+        y = images.labels
+        families = [s.family for s in images.samples]
+        pooled = classification_metrics(y, oof)
+        lo, hi = bootstrap_interval(y, oof, _roc_auc, groups=families, n=n_boot, seed=seed)
+        op = operating_point(y, oof, target_sensitivity)
+        pooled_variants = {}
+        for name, prob in oof_variant.items():
+            v_lo, v_hi = bootstrap_interval(y, prob, _roc_auc, groups=families, n=n_boot, seed=seed)
+            pooled_variants[name] = {**classification_metrics(y, prob), "auc_interval": [v_lo, v_hi],
+                                     "agreement_with_float": agreement(prob, oof)}
+        summary = {
+            "kind": "fracture-edge cv",
+            "data": str(Path(data).resolve()),
+            "folds": folds, "by": by, "seed": seed,
+            "files": len(images.samples), "families": len(set(families)),
+            "skipped_files": len(images.skipped),
+            "pooled": {**pooled, "auc_interval": [lo, hi], "interval": "95% percentile bootstrap over families"},
+            "variants": pooled_variants,
+            "per_fold": per_fold,
+            "fold_auc_mean": float(np.mean([f["auc"] for f in per_fold])),
+            "fold_auc_sd": float(np.std([f["auc"] for f in per_fold], ddof=1)),
+            "operating_point": op,
+            "seconds": round(time.time() - started, 1),
+        }
+        write_text(tmp / "folds.csv", folds_csv)
+        _write_oof(tmp / "oof.csv", images.samples, fold_of, {"prob": oof, **oof_variant})
+        write_json(tmp / "operating_point.json", op)
+        write_json(tmp / "summary.json", summary)
+        write_json(tmp / "manifest.json", {"config": asdict(cfg), "spec": spec.to_dict(),
+                                           "teacher": str(Path(teacher).resolve()) if teacher else None,
+                                           "versions": library_versions()})
+        roc_curves({"pooled out-of-fold": (y, oof), **{n: (y, p) for n, p in oof_variant.items()}}, tmp / "roc.png", title=f"{cfg.arch}: family {folds}-fold CV")
+        cal = apply_temperature(oof, op["temperature"])
+        reliability_diagram({"raw": reliability(y, oof), f"T = {op['temperature']:.2f}": reliability(y, cal)},
+                            tmp / "reliability.png", title="Out-of-fold calibration")
+        write_text(tmp / "report.md", report_markdown(summary, cfg))
+    return summary
+
+
+def _exported_prob(model, variant, spec, parts, scratch: Path) -> np.ndarray:
+    """Export ``model`` per ``variant`` (calibrated on the fold's training images) and score the
+    held-out fold with LiteRT, exactly as ``export`` and ``predict`` would."""
+    from .export import spec_for_model
+    from .export.calibration import DEFAULT_SIZE
+    from .export.convert import convert
+    from .export.embed import embed_spec
+    from .io import write_bytes
+    from .postprocess import calibrated
+    from .preprocess import tensor_from_gray
+    from .runtimes.litert import Session
+
+    train = parts["train"]
+    pick = np.random.default_rng(0).permutation(len(train.samples))[:DEFAULT_SIZE]
+    raw = convert(model, variant, tensors(train.take(pick), spec) if variant.calibrate else None)
+    v_spec = spec_for_model(spec, raw)
+    write_bytes(scratch, embed_spec(raw, v_spec))
+    try:
+        session = Session(scratch, threads=2)
+        return np.array([calibrated(session.run(tensor_from_gray(g, v_spec)), v_spec) for g in parts["test"].gray])
+    finally:
+        scratch.unlink()
+
+
+def _write_oof(path: Path, samples: list[Sample], fold_of, probs: dict[str, np.ndarray]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["path", "label", "family", "fold", *probs])
+    for i, (s, f) in enumerate(zip(samples, fold_of)):
+        w.writerow([str(Path(s.path).resolve()), LABEL_NAMES[s.label], s.family, int(f),
+                    *(f"{p[i]:.6f}" for p in probs.values())])
+    write_text(path, buf.getvalue())
+
+
+def report_markdown(summary: dict, cfg: TrainConfig) -> str:
+    p, op = summary["pooled"], summary["operating_point"]
+    lo, hi = p["auc_interval"]
+    lines = [
+        f"# {cfg.arch}: family {summary['folds']}-fold cross-validation",
+        "",
+        f"{summary['files']} files, {summary['families']} families; {summary['seconds']:.0f} s.",
+        "",
+        f"**Pooled out-of-fold AUC {p['auc']:.3f}** (95 % family bootstrap {lo:.3f}–{hi:.3f}); "
+        f"per fold {summary['fold_auc_mean']:.3f} ± {summary['fold_auc_sd']:.3f}; "
+        f"balanced accuracy {p['balanced_accuracy']:.3f}, F1 {p['f1']:.3f} at 0.5.",
+        "",
+        f"Operating point for sensitivity ≥ {op['target_sensitivity']}: threshold {op['threshold']:.4f} on "
+        f"probabilities calibrated with temperature {op['temperature']:.3f}; sensitivity {op['sensitivity']:.3f}, "
+        f"specificity {op['specificity']:.3f}. ECE {op['ece_raw']:.3f} raw, {op['ece_calibrated']:.3f} calibrated.",
+        "",
+        "| fold | test files | families | AUC | balanced acc. | F1 | epochs | best window (val AUC) | s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in summary["per_fold"]:
+        b = f["best"]
+        lines.append(f"| {f['fold']} | {f['test']} | {f['families']} | {f['auc']:.3f} | {f['balanced_accuracy']:.3f} | "
+                     f"{f['f1']:.3f} | {f['epochs_run']} | epochs {b['epoch'] - b['epochs'] + 1}–{b['epoch']} "
+                     f"({b['val_auc']:.3f}) | {f['train_seconds']:.0f} |")
+    for name, v in summary["variants"].items():
+        v_lo, v_hi = v["auc_interval"]
+        lines.insert(6, f"**{name}** (LiteRT, out of fold): AUC {v['auc']:.3f} ({v_lo:.3f}–{v_hi:.3f}), "
+                        f"F1 {v['f1']:.3f}, agreement with float {v['agreement_with_float']:.1%}.\n")
+    lines += ["", "![ROC](roc.png) ![reliability](reliability.png)", ""]
+    return "\n".join(lines)

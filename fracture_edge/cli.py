@@ -206,10 +206,10 @@ def train(data_path, out, operating_point, force, **recipe):
               help="Also export each fold model (e.g. int8) and score it out of fold with LiteRT.")
 @click.option("--target-sensitivity", default=0.95, show_default=True, help="Operating point to choose.")
 @click.option("--save-models", is_flag=True, help="Keep each fold's Keras model (a teacher for --distill).")
-@click.option("--teacher", type=click.Path(path_type=Path), default=None,
-              help="A CV folder of the same data and folds, run with --save-models.")
+@click.option("--teacher", "teachers", multiple=True, type=click.Path(path_type=Path),
+              help="A CV folder of the same data and folds, run with --save-models; repeat for an ensemble.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, teacher, force, **recipe):
+def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, teachers, force, **recipe):
     """Family k-fold cross-validation: out-of-fold AUC with a family bootstrap interval, the
     operating point for a target sensitivity, calibration, ROC and reliability plots."""
     from .cv import cross_validate
@@ -217,7 +217,7 @@ def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, tea
     seed = recipe.get("seed") or 0
     cfg = _train_config(recipe)
     s = cross_validate(data_path, out, cfg, folds=folds, by=by, seed=seed, target_sensitivity=target_sensitivity,
-                       save_models=save_models, teacher=teacher, variants=variants, force=force)
+                       save_models=save_models, teachers=teachers, variants=variants, force=force)
     p, op = s["pooled"], s["operating_point"]
     click.echo(f"pooled out-of-fold AUC {p['auc']:.3f} [{p['auc_interval'][0]:.3f}, {p['auc_interval'][1]:.3f}] "
                f"(folds {s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f}); balanced accuracy "

@@ -13,8 +13,9 @@ With ``variants`` (e.g. ``int8``), every fold model is also exported per that re
 (calibrated on its own training folds) and run by LiteRT on its held-out fold, so the
 quantised model gets its own out-of-fold AUC and its agreement with the float model.
 
-With ``teacher`` (another CV folder on the same data and folds, saved with ``save_models``),
-fold i's student learns from fold i's teacher model: knowledge distillation with no leak.
+With ``teachers`` (CV folders on the same data and folds, run with ``save_models``), fold i's
+student learns from the mean of the teachers' fold-i models, which never saw fold i either:
+knowledge distillation from one model or an ensemble, with no leak.
 """
 
 from __future__ import annotations
@@ -58,17 +59,32 @@ def _fold_parts(images: LoadedImages, fold: int, val_fraction: float, seed: int)
     return {part: images.take(split == part) for part in ("train", "val", "test")}
 
 
-def _teacher_models(teacher_dir: Path, folds_csv: str, folds: int):
+def _check_teachers(dirs, folds_csv: str):
+    """The teacher CV folders' specs, after checking each has fold models for these very folds."""
+    from .spec import PreprocessSpec
+
+    specs = []
+    for d in map(Path, dirs):
+        if not (d / "models").is_dir():
+            raise InputError(f"teacher {d}: no models/ (run its cv with --save-models)")
+        if not (d / "folds.csv").is_file() or (d / "folds.csv").read_text() != folds_csv:
+            raise InputError(f"teacher {d}: its folds differ from these (same data, --folds and --seed needed)")
+        specs.append(PreprocessSpec.from_dict(json.loads((d / "manifest.json").read_text())["spec"]))
+    return specs
+
+
+def _soft_labels(dirs, specs, fold: int, train: LoadedImages, spec) -> np.ndarray:
+    """Mean probability of the teachers' fold models on this fold's training images, each
+    teacher fed at its own input size (images are decoded again when it differs)."""
     from .keras_env import keras
 
-    teacher_dir = Path(teacher_dir)
-    if not (teacher_dir / "models").is_dir():
-        raise InputError(f"teacher {teacher_dir}: no models/ (run its cv with --save-models)")
-    if (teacher_dir / "folds.csv").read_text() != folds_csv:
-        raise InputError(f"teacher {teacher_dir}: its folds differ from these (same data, --folds, --seed needed)")
-    teacher_spec = json.loads((teacher_dir / "manifest.json").read_text())["spec"]
-    return [keras.models.load_model(teacher_dir / "models" / f"fold{i}.keras", compile=False)
-            for i in range(folds)], teacher_spec
+    probs = []
+    for d, t_spec in zip(map(Path, dirs), specs):
+        model = keras.models.load_model(d / "models" / f"fold{fold}.keras", compile=False)
+        images = train if (t_spec.height, t_spec.width) == (spec.height, spec.width) else \
+            load_images(train.samples, t_spec, desc="teacher decode")
+        probs.append(model.predict(tensors(images, t_spec), verbose=0).reshape(-1))
+    return np.mean(probs, axis=0)
 
 
 def _folds_csv(samples: list[Sample]) -> str:
@@ -81,19 +97,18 @@ def _folds_csv(samples: list[Sample]) -> str:
 
 
 def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, by: str = "family", seed: int = 0,
-                   target_sensitivity: float = 0.95, save_models: bool = False, teacher=None,
+                   target_sensitivity: float = 0.95, save_models: bool = False, teachers=(),
                    variants: tuple[str, ...] = (), force: bool = False, n_boot: int = 2000) -> dict:
     """Run the CV into the folder ``out`` and return its summary (also ``out/summary.json``)."""
     from .plots import reliability_diagram, roc_curves
-    from .spec import PreprocessSpec
 
     check_config(cfg)
     if not 0.0 < target_sensitivity <= 1.0:
         raise InputError(f"--target-sensitivity must lie in (0, 1] (got {target_sensitivity})")
     if Path(out).exists() and not force:
         raise InputError(f"output exists: {out} (use --force to replace it)")
-    if cfg.distill and teacher is None:
-        raise InputError("--distill needs --teacher CV_DIR")
+    if bool(cfg.distill) != bool(teachers):
+        raise InputError("--distill and --teacher CV_DIR go together")
     from .export.variants import get_variant
 
     exports = [get_variant(v) for v in variants]
@@ -101,10 +116,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
     samples = fold_samples(data, folds, seed, by)
     images = load_images(samples, spec, desc="decode")
     folds_csv = _folds_csv(images.samples)
-    teachers, teacher_spec = (None, None)
-    if teacher is not None:
-        teachers, teacher_spec = _teacher_models(teacher, folds_csv, folds)
-        teacher_spec = PreprocessSpec.from_dict(teacher_spec)
+    teacher_specs = _check_teachers(teachers, folds_csv)
 
     from .keras_env import keras
 
@@ -118,9 +130,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
             (tmp / "models").mkdir()
         for i in progress(range(folds), total=folds, desc="cv folds", unit="fold"):
             parts = _fold_parts(images, i, cfg.val_fraction, seed + i)
-            soft = None
-            if teachers is not None:
-                soft = teachers[i].predict(tensors(parts["train"], teacher_spec), verbose=0).reshape(-1)
+            soft = _soft_labels(teachers, teacher_specs, i, parts["train"], spec) if teachers else None
             model, info = fit(parts, spec, cfg, teacher=soft)
             prob = model.predict(tensors(parts["test"], spec), verbose=0).reshape(-1)
             oof[fold_of == i] = prob
@@ -165,7 +175,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
         write_json(tmp / "operating_point.json", op)
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", {"config": asdict(cfg), "spec": spec.to_dict(),
-                                           "teacher": str(Path(teacher).resolve()) if teacher else None,
+                                           "teachers": [str(Path(t).resolve()) for t in teachers],
                                            "versions": library_versions()})
         roc_curves({"pooled out-of-fold": (y, oof), **{n: (y, p) for n, p in oof_variant.items()}}, tmp / "roc.png", title=f"{cfg.arch}: family {folds}-fold CV")
         cal = apply_temperature(oof, op["temperature"])

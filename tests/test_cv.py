@@ -105,7 +105,7 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--folds", "1"], "--folds must be at least 2"),
     (["--target-sensitivity", "0"], "--target-sensitivity must lie in"),
-    (["--distill", "0.5"], "--distill needs --teacher"),
+    (["--distill", "0.5"], "--distill and --teacher CV_DIR go together"),
     (["--window", "0"], "--window must be at least 1"),
 ])
 def test_cv_bad_options_are_one_line_errors(tmp_path, synth_dir, args, message):

@@ -52,3 +52,32 @@ def test_resnet50_loads_local_weights_and_stages(tmp_path):
     assert not model.get_layer("conv5_block1_1_bn").trainable
     with pytest.raises(InputError, match="weights file not found"):
         mod.build((64, 64, 3), weights=str(tmp_path / "missing.h5"))
+
+
+@pytest.mark.slow
+def test_resnet50_two_stage_fine_tune_from_a_local_weights_file(tmp_path, synth_dir):
+    """Transfer learning as users run it offline: `train --arch resnet50 --weights PATH`. The
+    weights come from a model built here (ImageNet's cannot be downloaded on these machines).
+    Stage one trains the head on the loaded, frozen backbone; stage two the conv5 blocks: so
+    conv1 must ship exactly as loaded and conv5 must have moved."""
+    from fracture_edge.keras_env import keras
+    from fracture_edge.train import TrainConfig, train
+
+    mod = registry.get("resnet50")
+    source = mod.build((64, 64, 3))
+    path = tmp_path / "pretrained.h5"
+    source.save_weights(str(path))
+    m = train(synth_dir, tmp_path / "run", TrainConfig(arch="resnet50", img_size=64, epochs=2, batch_size=32,
+                                                      weights=str(path), window=1))
+    assert [row["stage"] for row in _history(tmp_path / "run")] == ["head", "top"]
+    assert m["config"]["weights"] == str(path)
+    model = keras.models.load_model(tmp_path / "run" / "model.keras", compile=False)
+    for name, moved in (("conv1_conv", False), ("conv4_block6_3_conv", False), ("conv5_block3_3_conv", True)):
+        same = np.array_equal(model.get_layer(name).get_weights()[0], source.get_layer(name).get_weights()[0])
+        assert same != moved, name
+
+
+def _history(run):
+    import csv
+
+    return list(csv.DictReader(open(run / "history.csv")))

@@ -94,7 +94,8 @@ def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
         raise InputError(f"{run.path}: split.csv has no validation images to check the export against")
     val_images = load_images(val, run.spec, desc="validation")
     val_x = np.stack([tensor_from_gray(g, run.spec) for g in val_images.gray]).astype(np.float32)
-    keras_prob = run.keras_model().predict(val_x, verbose=0).reshape(-1)
+    keras_prob = np.array([calibrated(float(p), run.spec)    # as every runtime reports it
+                           for p in run.keras_model().predict(val_x, verbose=0).reshape(-1)])
     representative = calibration = None
     manifests = []
     for v in variants:

@@ -53,10 +53,14 @@ class Predictor:
         return {"probability": prob, "label": label_for(prob, self.spec), "inference_ms": ms}
 
 
-def predict_files(paths, model, runtime: str = "litert", threads: int = 2) -> tuple[list[dict], int]:
+def predict_files(paths, model, runtime: str = "litert", threads: int = 2,
+                  explain=None) -> tuple[list[dict], int]:
     """Results for each input (folders expanded) and the number that failed to decode.
 
     A single bad input is an error; inside a batch it is reported in its row and warned about.
+    ``explain``, when given, is called as ``explain(path, pixels)`` on every decoded image and
+    its return value stored as the row's ``explain`` (the Grad-CAM overlay's path, see
+    :class:`fracture_edge.gradcam.Explainer`): a hook, so that this module needs no TensorFlow.
     """
     files = expand_inputs(paths)
     predictor = Predictor(model, runtime, threads)
@@ -71,5 +75,8 @@ def predict_files(paths, model, runtime: str = "litert", threads: int = 2) -> tu
             rows.append({"path": str(f), "error": str(exc)})
             failed += 1
             continue
-        rows.append({"path": str(f), **predictor(pixels)})
+        row = {"path": str(f), **predictor(pixels)}
+        if explain is not None:
+            row["explain"] = explain(f, pixels)
+        rows.append(row)
     return rows, failed

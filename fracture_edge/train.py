@@ -110,27 +110,20 @@ def assign_splits(dataset: Dataset, val_fraction: float, seed: int) -> list[Samp
 
 
 def carve_val(samples: list[Sample], val_fraction: float, seed: int) -> list[Sample]:
-    """Move about ``val_fraction`` of the train samples to val, stratified by label and, when
-    samples have families, whole families at a time (a validation set with copies of training
-    images would reward memorising them)."""
+    """Move about ``val_fraction`` of the train *families* (per label) to val, whole families at
+    a time: a validation set with copies of training images would reward memorising them, and
+    one counted in families rather than files does not end up as a handful of large families
+    (files without a family are their own family)."""
     train = [s for s in samples if s.split == "train"]
     if len(train) < 10:
         raise InputError(f"only {len(train)} training images; need at least 10")
     rng = np.random.default_rng(seed)
-    groups: dict = {}
-    for s in train:
-        groups.setdefault((s.label, s.family or str(s.path)), []).append(s)
+    keys = sorted({(s.label, s.family or str(s.path)) for s in train})
     val_keys = set()
     for label in (0, 1):
-        keys = sorted(k for k in groups if k[0] == label)
-        rng.shuffle(keys)
-        total = sum(len(groups[k]) for k in keys)
-        taken = 0
-        for k in keys:
-            if taken >= val_fraction * total:
-                break
-            val_keys.add(k)
-            taken += len(groups[k])
+        mine = [k for k in keys if k[0] == label]
+        rng.shuffle(mine)
+        val_keys.update(mine[:math.ceil(val_fraction * len(mine))] if len(mine) > 1 else [])
     return [Sample(s.path, s.label, "val", s.family) if s.split == "train" and (s.label, s.family or str(s.path)) in val_keys
             else s for s in samples]
 
@@ -258,6 +251,7 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
     steps = math.ceil(len(train_images.samples) / cfg.batch_size)
     val_x = tensors(loaded["val"], spec)
     val_y = loaded["val"].labels.astype(np.float32)
+    val_w = sample_weights(loaded["val"], cfg.balance)     # val AUC weighs families as the loss does
 
     started = time.time()
     history_rows: list[dict] = []
@@ -278,7 +272,8 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
         callbacks = [keeper]
         if checkpoints:
             callbacks.insert(0, keras.callbacks.ModelCheckpoint(str(checkpoints / "last.keras")))
-        hist = model.fit(train_ds, validation_data=(val_x, val_y), epochs=epoch0 + stage_epochs,
+        keeper.stage_epochs = stage_epochs
+        hist = model.fit(train_ds, validation_data=(val_x, val_y, val_w), epochs=epoch0 + stage_epochs,
                          initial_epoch=epoch0, callbacks=callbacks, verbose=verbose)
         for i, epoch in enumerate(hist.epoch):
             history_rows.append({"epoch": epoch + 1, "stage": stage,
@@ -368,7 +363,8 @@ def _WindowKeeper(keras, window: int, patience: int, checkpoints: Path | None):
     """Keeps the average of the weights of the ``window`` consecutive epochs with the best
     mean validation AUC, across *all* stages (Keras's ``restore_best_weights`` forgets the
     first stage when the second begins), and stops a stage after ``patience`` epochs without a
-    better window. Windows do not span stages: a stage changes what trains."""
+    better window. Windows do not span stages (a stage changes what trains) and only full
+    windows count, unless the stage is shorter than one: a lucky first epoch is not a plateau."""
 
     class WindowKeeper(keras.callbacks.Callback):
         def __init__(self):
@@ -377,6 +373,7 @@ def _WindowKeeper(keras, window: int, patience: int, checkpoints: Path | None):
             self.weights = None
             self.recent: deque = deque(maxlen=window)
             self.stage = None
+            self.stage_epochs = window
             self.waited = 0
 
         def start_stage(self, stage):
@@ -388,8 +385,11 @@ def _WindowKeeper(keras, window: int, patience: int, checkpoints: Path | None):
             if math.isnan(auc):
                 auc = -1.0
             self.recent.append((auc, self.model.get_weights()))
+            full = min(window, self.stage_epochs)
+            if len(self.recent) < full and self.weights is not None:
+                return
             mean_auc = float(np.mean([a for a, _ in self.recent]))
-            if mean_auc > self.best["val_auc"] or self.weights is None:
+            if mean_auc > self.best["val_auc"] or self.weights is None or self.best["epochs"] < full:
                 self.best = {"val_auc": round(mean_auc, 4), "epoch": epoch + 1, "epochs": len(self.recent),
                              "stage": self.stage}
                 self.weights = [np.mean(ws, axis=0) for ws in zip(*(w for _, w in self.recent))]

@@ -142,6 +142,10 @@ _RECIPE_OPTIONS = [
     click.option("--label-smoothing", type=float),
     click.option("--distill", type=float, help="Weight of the teacher's soft labels in [0, 1] (needs --teacher)."),
     click.option("--seed", type=int),
+    click.option("--strategy", type=click.Choice(["one", "mirrored", "multiworker"]),
+                 help="tf.distribute: one device (default), every local device (mirrored), or the workers "
+                      "listed in the TF_CONFIG environment variable (multiworker; run once per worker). "
+                      "--batch-size is the global batch."),
 ]
 
 _AUGMENT_KEYS = {"rotation": "max_rotation", "zoom": "zoom", "noise": "noise"}
@@ -172,7 +176,10 @@ def _train_config(kw: dict):
 
 
 @cli.command(epilog="Example: fracture-edge train split.csv --arch deepconvnet --out runs/dcn "
-                    "--operating-point cv/dcn/operating_point.json")
+                    "--operating-point cv/dcn/operating_point.json\n\n"
+                    "On several machines: fracture-edge train split.csv --strategy multiworker --out runs/dcn "
+                    "(once per worker, each with its TF_CONFIG; worker 0 writes the run folder; "
+                    "see docs/architecture.md)")
 @click.argument("data_path", metavar="DATA", type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder to create.")
 @_recipe_options
@@ -186,6 +193,9 @@ def train(data_path, out, operating_point, force, **recipe):
     cfg = _train_config(recipe)
     op = _read_json(operating_point, "operating point") if operating_point else None
     m = run_train(data_path, out, cfg, force=force, operating_point=op)
+    if not m["distribution"]["chief"]:
+        click.echo(f"trained in step with the chief worker, which writes the run folder ({m['train_seconds']} s)")
+        return
     ev = m["eval"]
     click.echo(f"best epochs {m['best']['epoch'] - m['best']['epochs'] + 1}-{m['best']['epoch']} "
                f"(val AUC {m['best']['val_auc']:.3f}); "

@@ -102,6 +102,8 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
     """Run the CV into the folder ``out`` and return its summary (also ``out/summary.json``)."""
     from .plots import reliability_diagram, roc_curves
 
+    if cfg.strategy == "multiworker":
+        raise InputError("cv trains its folds on one machine: --strategy multiworker is for train")
     check_config(cfg)
     if not 0.0 < target_sensitivity <= 1.0:
         raise InputError(f"--target-sensitivity must lie in (0, 1] (got {target_sensitivity})")

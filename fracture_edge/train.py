@@ -26,8 +26,9 @@ import numpy as np
 from .augment import Augment
 from .data.folders import Dataset, LoadedImages, Sample, load_dataset, load_images
 from .data.leakage import warn_if_leaky
+from .distribute import check_strategy, distribution_strategy, is_chief, output_dir
 from .errors import InputError
-from .io import atomic_dir, write_json, write_text
+from .io import write_json, write_text
 from .models import registry
 from .preprocess import tensor_from_gray
 from .spec import Canny, PreprocessSpec
@@ -63,6 +64,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     dedup: bool = True                     # train on one copy of byte-identical images
     distill: float = 0.0                   # weight of the teacher's soft labels (0: hard labels)
+    strategy: str = "one"                  # tf.distribute: "one", "mirrored" or "multiworker" (TF_CONFIG)
 
 
 BALANCES = ("family", "class")
@@ -84,6 +86,7 @@ def check_config(cfg: TrainConfig) -> None:
         raise InputError(f"--distill must lie in [0, 1] (got {cfg.distill})")
     if cfg.weights not in ("none", "imagenet") and not Path(cfg.weights).is_file():
         raise InputError(f"weights file not found: {cfg.weights} (use --weights none|imagenet|PATH)")
+    check_strategy(cfg.strategy)
 
 
 def default_spec(cfg: TrainConfig) -> PreprocessSpec:
@@ -173,7 +176,12 @@ def make_train_dataset(images: LoadedImages, spec: PreprocessSpec, augment: Augm
                        balance: str = "family", targets: np.ndarray | None = None):
     """tf.data pipeline: shuffle indices, augment + preprocess in OpenCV (parallel), batch.
 
-    ``targets`` replaces the hard labels (soft labels for distillation)."""
+    ``targets`` replaces the hard labels (soft labels for distillation). ``batch`` is the
+    global batch. Under a multi-worker strategy the pipeline is sharded by DATA: every worker
+    shuffles with the same seed, so all see the same order, and each keeps its share of every
+    global batch; all workers therefore run the same number of steps per epoch (a worker that
+    ran out first would leave the others waiting in an all-reduce). There are no files to shard
+    by: the images are in memory. The price is that every worker augments every image."""
     from .keras_env import tf
 
     gray = images.gray
@@ -196,7 +204,10 @@ def make_train_dataset(images: LoadedImages, spec: PreprocessSpec, augment: Augm
         x.set_shape(shape)
         return x, y, w
 
-    return ds.map(mapper, num_parallel_calls=tf.data.AUTOTUNE).batch(batch).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    ds = ds.map(mapper, num_parallel_calls=tf.data.AUTOTUNE).batch(batch).prefetch(tf.data.AUTOTUNE)
+    return ds.with_options(options)
 
 
 def recalibrate_batchnorm(model, spec, images: LoadedImages, batch_size: int, max_batches: int = 50) -> None:
@@ -225,7 +236,7 @@ def recalibrate_batchnorm(model, spec, images: LoadedImages, batch_size: int, ma
 
 
 def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig, checkpoints: Path | None = None,
-        teacher: np.ndarray | None = None, verbose: int = 0):
+        teacher: np.ndarray | None = None, verbose: int = 0, strategy=None):
     """Train ``cfg.arch`` on ``loaded["train"]``, selecting on ``loaded["val"]``.
 
     Returns the model holding the selected weights and a summary (history rows, the chosen
@@ -235,6 +246,12 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
     epoch's validation AUC on a few hundred families is too noisy to pick on alone (it picked
     epoch 1 in two of nine runs of benchmarks/canny_fusion). ``teacher``: soft labels per
     training image, mixed with the hard labels by ``cfg.distill``.
+
+    The model is built and compiled inside ``strategy`` (default: ``cfg.strategy``'s);
+    ``cfg.batch_size`` stays the global batch, split between the replicas, so a recipe means
+    the same number of steps and the same learning-rate schedule on one device or many. Every
+    worker of a cluster runs this whole function in step with the others; only the files they
+    write differ (see :func:`.distribute.output_dir`).
     """
     from .keras_env import keras
 
@@ -244,9 +261,11 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
         targets = cfg.distill * np.asarray(teacher, np.float32) + (1 - cfg.distill) * train_images.labels
     if cfg.dedup and targets is None:
         train_images = unique_images(train_images)
+    strategy = strategy or distribution_strategy(cfg.strategy)
     arch = registry.get(cfg.arch)
     keras.utils.set_random_seed(cfg.seed)
-    model = arch.build(spec.input_shape, weights=cfg.weights, width=cfg.width, dropout=cfg.dropout, l2=cfg.l2)
+    with strategy.scope():
+        model = arch.build(spec.input_shape, weights=cfg.weights, width=cfg.width, dropout=cfg.dropout, l2=cfg.l2)
     train_ds = make_train_dataset(train_images, spec, cfg.augment, cfg.batch_size, cfg.seed, cfg.balance, targets)
     steps = math.ceil(len(train_images.samples) / cfg.batch_size)
     val_x = tensors(loaded["val"], spec)
@@ -263,11 +282,12 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
         lr = cfg.learning_rate or rate
         if cfg.schedule == "cosine":
             lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps * stage_epochs, alpha=0.01)
-        model.compile(
-            optimizer=keras.optimizers.Adam(lr),
-            loss=keras.losses.BinaryCrossentropy(label_smoothing=cfg.label_smoothing),
-            metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")],
-        )
+        with strategy.scope():
+            model.compile(
+                optimizer=keras.optimizers.Adam(lr),
+                loss=keras.losses.BinaryCrossentropy(label_smoothing=cfg.label_smoothing),
+                metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")],
+            )
         keeper.start_stage(stage)
         callbacks = [keeper]
         if checkpoints:
@@ -291,6 +311,8 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
         "train_seconds": round(seconds, 1),
         "images_per_second": round(n_seen / max(seconds, 1e-9), 1),
         "epochs_run": len(history_rows),
+        "distribution": {"strategy": cfg.strategy, "replicas": strategy.num_replicas_in_sync,
+                         "chief": is_chief(strategy)},
     }
 
 
@@ -308,7 +330,9 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
     """Train ``cfg.arch`` on ``data`` into the run folder ``out``; returns the run manifest.
 
     ``operating_point`` (threshold and temperature chosen on cross-validated predictions, see
-    :mod:`.cv`) goes into the run's spec and from there into every export."""
+    :mod:`.cv`) goes into the run's spec and from there into every export. Under
+    ``--strategy multiworker`` every worker calls this with the same arguments; only the chief
+    writes ``out`` (see :func:`.distribute.output_dir`)."""
     check_config(cfg)
     if Path(out).exists() and not force:
         raise InputError(f"output exists: {out} (use --force to replace it)")
@@ -329,10 +353,12 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
 
     from .evaluate import evaluate_arrays
 
+    # Before TensorFlow runs its first op: a multi-worker strategy can be made only then.
+    strategy = distribution_strategy(cfg.strategy)
     verbose = 1 if sys.stdout.isatty() else 2
-    with atomic_dir(out, force=force) as tmp:
+    with output_dir(Path(out), force, is_chief(strategy)) as tmp:
         (tmp / "checkpoints").mkdir()
-        model, info = fit(loaded, spec, cfg, tmp / "checkpoints", verbose=verbose)
+        model, info = fit(loaded, spec, cfg, tmp / "checkpoints", verbose=verbose, strategy=strategy)
         model.save(str(tmp / "model.keras"))
         write_text(tmp / "spec.json", spec.to_json() + "\n")
         _write_split(tmp / "split.csv", [s for part in loaded.values() for s in part.samples])

@@ -139,6 +139,7 @@ _RECIPE_OPTIONS = [
     click.option("--no-augment", is_flag=True, help="Train without augmentation."),
     click.option("--dropout", type=float),
     click.option("--l2", type=float, help="deepconvnet: L2 weight decay on conv kernels."),
+    click.option("--bn-momentum", type=float, help="deepconvnet: BatchNorm moving-average momentum."),
     click.option("--label-smoothing", type=float),
     click.option("--distill", type=float, help="Weight of the teacher's soft labels in [0, 1] (needs --teacher)."),
     click.option("--seed", type=int),

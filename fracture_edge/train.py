@@ -61,6 +61,7 @@ class TrainConfig:
     window: int = 3                        # average the weights of the best window of epochs
     dropout: float = 0.3
     l2: float = 1e-4
+    bn_momentum: float = 0.99              # deepconvnet's BatchNorm moving-average momentum
     label_smoothing: float = 0.0
     dedup: bool = True                     # train on one copy of byte-identical images
     distill: float = 0.0                   # weight of the teacher's soft labels (0: hard labels)
@@ -265,7 +266,8 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
     arch = registry.get(cfg.arch)
     keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
-        model = arch.build(spec.input_shape, weights=cfg.weights, width=cfg.width, dropout=cfg.dropout, l2=cfg.l2)
+        model = arch.build(spec.input_shape, weights=cfg.weights, width=cfg.width, dropout=cfg.dropout, l2=cfg.l2,
+                           bn_momentum=cfg.bn_momentum)
     train_ds = make_train_dataset(train_images, spec, cfg.augment, cfg.batch_size, cfg.seed, cfg.balance, targets)
     steps = math.ceil(len(train_images.samples) / cfg.batch_size)
     val_x = tensors(loaded["val"], spec)

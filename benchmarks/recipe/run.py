@@ -41,6 +41,7 @@ ROWS: dict[str, tuple] = {
     "no-augment": ("no augmentation at all", {"augment": NONE}),
     "class-balance": ("loss weights per file (class-balanced) instead of per family", {"balance": "class"}),
     "constant-lr": ("constant learning rate instead of cosine decay", {"schedule": "constant"}),
+    "bn0.9": ("BatchNorm momentum 0.9 instead of 0.99", {"bn_momentum": 0.9}),
     "window1": ("best single epoch instead of averaging the best 3-epoch window", {"window": 1}),
     "96px": ("input 96 px instead of 64", {"img_size": 96}, {"save_models": True}),
     "width32": ("width 32 instead of 16", {"width": 32}, {"save_models": True}),

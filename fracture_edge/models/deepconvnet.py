@@ -25,19 +25,21 @@ from ..keras_env import keras
 STAGES = (("all", 1e-3, 1.0),)
 
 
-def _conv(x, filters: int, stride: int, l2: float, name: str):
+def _conv(x, filters: int, stride: int, l2: float, bn_momentum: float, name: str):
     x = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
                             kernel_regularizer=keras.regularizers.l2(l2), name=f"{name}_conv")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn")(x)
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def build(input_shape, width: int = 32, dropout: float = 0.3, l2: float = 1e-4, **_):
+def build(input_shape, width: int = 32, dropout: float = 0.3, l2: float = 1e-4, bn_momentum: float = 0.99, **_):
+    """``bn_momentum``: BatchNorm's moving-average momentum; with a few dozen steps per epoch,
+    0.99 leaves the inference statistics of early epochs stale (validation near chance)."""
     inputs = keras.Input(shape=input_shape, name="image")
-    x = _conv(inputs, width, 2, l2, "stem")
+    x = _conv(inputs, width, 2, l2, bn_momentum, "stem")
     for stage, mult in enumerate((1, 2, 4, 8), start=1):
-        x = _conv(x, width * mult, 1, l2, f"s{stage}a")
-        x = _conv(x, width * mult, 1, l2, f"s{stage}b")
+        x = _conv(x, width * mult, 1, l2, bn_momentum, f"s{stage}a")
+        x = _conv(x, width * mult, 1, l2, bn_momentum, f"s{stage}b")
         x = keras.layers.MaxPooling2D(2, name=f"s{stage}_pool")(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)

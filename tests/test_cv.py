@@ -72,7 +72,7 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     families = make_leaky_folder(tmp_path / "data", sources=40, with_copies=16)
     out = tmp_path / "cv"
     r = run_cli("cv", str(tmp_path / "data"), "--folds", "3", "--img-size", "64", "--epochs", "2", "--width", "4",
-                "--export", "int8", "--out", str(out))
+                "--export", "int8", "--save-models", "--out", str(out))
     assert r.returncode == 0, r.stderr[-2000:]
     assert "pooled out-of-fold AUC" in r.stdout and "int8: AUC" in r.stdout
     rows = list(csv.DictReader(open(out / "oof.csv")))
@@ -92,6 +92,16 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     assert np.mean(np.abs(int8 - prob)) < 0.02
     for f in ("roc.png", "reliability.png", "report.md", "operating_point.json"):
         assert (out / f).stat().st_size > 0
+
+    # Distillation: fold i's student learns from fold i's teacher; other folds are refused.
+    student = tmp_path / "student"
+    r = run_cli("cv", str(tmp_path / "data"), "--folds", "3", "--img-size", "64", "--epochs", "1", "--width", "4",
+                "--teacher", str(out), "--distill", "0.5", "--out", str(student))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((student / "manifest.json").read_text())["teachers"] == [str(out.resolve())]
+    r = run_cli("cv", str(tmp_path / "data"), "--folds", "2", "--teacher", str(out), "--distill", "0.5",
+                "--out", str(tmp_path / "other"))
+    assert r.returncode == 2 and "its folds differ" in r.stderr and not (tmp_path / "other").exists()
 
     run = tmp_path / "run"
     r = run_cli("train", str(tmp_path / "data"), "--img-size", "64", "--epochs", "1", "--width", "4",

@@ -109,8 +109,13 @@ def test_predict_goes_through_the_same_adapters(tiny_exports, synth_dir):
     _needs("openvino")
     from fracture_edge.predict import predict_files
 
-    image = sorted((synth_dir / "test" / "fractured").glob("*.png"))[0]
-    model = tiny_exports / "int8" / "model.tflite"
-    (lite,), _ = predict_files([image], model, "litert", 1)
-    (ov,), _ = predict_files([image], model, "openvino", 1)
-    assert ov["label"] == lite["label"] and ov["probability"] == pytest.approx(lite["probability"], abs=0.02)
+    images = sorted((synth_dir / "test" / "fractured").glob("*.png"))[:8]
+    # float32, where both runtimes compute the same function to rounding; their int8 kernels
+    # differ by design (OpenVINO requantises differently; see benchmarks/bench).
+    model = tiny_exports / "float32" / "model.tflite"
+    lite, _ = predict_files(images, model, "litert", 1)
+    ov, _ = predict_files(images, model, "openvino", 1)
+    for a, b in zip(lite, ov):
+        assert b["probability"] == pytest.approx(a["probability"], abs=1e-3), a["path"]
+        if abs(a["probability"] - 0.5) > 1e-3:
+            assert b["label"] == a["label"], a["path"]

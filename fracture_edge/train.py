@@ -43,15 +43,15 @@ class TrainConfig:
     row in benchmarks/recipe that shows what it is worth."""
 
     arch: str = "deepconvnet"
-    img_size: int = 128
-    epochs: int = 20
+    img_size: int = 64                     # 96 px and width 32 rows: benchmarks/recipe/run.py
+    epochs: int = 15
     batch_size: int = 32
     learning_rate: float | None = None     # None: the architecture's stage rates
     seed: int = 0
     weights: str = "none"
     patience: int = 6                      # epochs without a better windowed val AUC
     val_fraction: float = 0.15
-    width: int = 32
+    width: int = 16
     fusion: tuple[str, ...] | None = None   # None: the architecture's default channels
     canny_low: float = 50.0
     canny_high: float = 150.0

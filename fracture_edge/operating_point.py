@@ -24,7 +24,8 @@ def logit(p) -> np.ndarray:
 
 
 def apply_temperature(p, temperature: float) -> np.ndarray:
-    """``sigmoid(logit(p) / T)``, the same formula as :func:`.postprocess.calibrated`."""
+    """``sigmoid(logit(p) / T)``: the one implementation of temperature scaling (predict,
+    bench and export use it through :func:`.postprocess.calibrated`)."""
     return 1.0 / (1.0 + np.exp(-logit(p) / temperature))
 
 

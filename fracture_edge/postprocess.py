@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
+from .operating_point import apply_temperature
 from .spec import PreprocessSpec
 
 
@@ -11,8 +10,7 @@ def calibrated(prob: float, spec: PreprocessSpec) -> float:
     """Temperature scaling on the logit: ``sigmoid(logit(p) / T)``; identity when T == 1."""
     if spec.temperature == 1.0:
         return prob
-    p = min(max(prob, 1e-7), 1 - 1e-7)
-    return 1.0 / (1.0 + math.exp(-math.log(p / (1 - p)) / spec.temperature))
+    return float(apply_temperature(prob, spec.temperature))
 
 
 def label_for(prob: float, spec: PreprocessSpec) -> str:

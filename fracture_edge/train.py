@@ -290,11 +290,10 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
                 loss=keras.losses.BinaryCrossentropy(label_smoothing=cfg.label_smoothing),
                 metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")],
             )
-        keeper.start_stage(stage)
+        keeper.start_stage(stage, stage_epochs)
         callbacks = [keeper]
         if checkpoints:
             callbacks.insert(0, keras.callbacks.ModelCheckpoint(str(checkpoints / "last.keras")))
-        keeper.stage_epochs = stage_epochs
         hist = model.fit(train_ds, validation_data=(val_x, val_y, val_w), epochs=epoch0 + stage_epochs,
                          initial_epoch=epoch0, callbacks=callbacks, verbose=verbose)
         for i, epoch in enumerate(hist.epoch):
@@ -404,8 +403,8 @@ def _WindowKeeper(keras, window: int, patience: int, checkpoints: Path | None):
             self.stage_epochs = window
             self.waited = 0
 
-        def start_stage(self, stage):
-            self.stage, self.waited = stage, 0
+        def start_stage(self, stage, epochs: int):
+            self.stage, self.stage_epochs, self.waited = stage, epochs, 0
             self.recent.clear()
 
         def on_epoch_end(self, epoch, logs=None):

@@ -124,7 +124,8 @@ _RECIPE_OPTIONS = [
     click.option("--epochs", type=int, help="Epochs (per stage share for two-stage architectures)."),
     click.option("--batch-size", type=int),
     click.option("--lr", "learning_rate", type=float, help="Learning rate (default: the architecture's)."),
-    click.option("--weights", help="resnet50 only: none, imagenet (needs internet) or PATH to a weights file."),
+    click.option("--weights", help="none; imagenet (resnet50, needs internet); or PATH to a weights file "
+                                   "(resnet50) or an encoder.h5 from fracture-edge pretrain."),
     click.option("--width", type=int, help="deepconvnet base width."),
     click.option("--fusion", help="Input channels, comma-separated from gray and edges (Canny), e.g. gray,edges,gray "
                                   "(default: the architecture's; see benchmarks/canny_fusion)."),
@@ -219,16 +220,23 @@ def train(data_path, out, operating_point, force, **recipe):
 @click.option("--save-models", is_flag=True, help="Keep each fold's Keras model (a teacher for --distill).")
 @click.option("--teacher", "teachers", multiple=True, type=click.Path(path_type=Path),
               help="A CV folder of the same data and folds, run with --save-models; repeat for an ensemble.")
+@click.option("--pretrain-epochs", type=int, default=0, show_default=True,
+              help="Pretrain each fold's encoder self-supervised (SimCLR) on its training images for this "
+                   "many epochs first (0: no pretraining).")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, teachers, force, **recipe):
+def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, teachers, pretrain_epochs, force,
+       **recipe):
     """Family k-fold cross-validation: out-of-fold AUC with a family bootstrap interval, the
     operating point for a target sensitivity, calibration, ROC and reliability plots."""
     from .cv import cross_validate
 
+    from .pretrain import PretrainConfig
+
     seed = recipe.get("seed") or 0
     cfg = _train_config(recipe)
+    pretrain = PretrainConfig(epochs=pretrain_epochs, seed=seed) if pretrain_epochs else None
     s = cross_validate(data_path, out, cfg, folds=folds, by=by, seed=seed, target_sensitivity=target_sensitivity,
-                       save_models=save_models, teachers=teachers, variants=variants, force=force)
+                       save_models=save_models, teachers=teachers, variants=variants, pretrain=pretrain, force=force)
     p, op = s["pooled"], s["operating_point"]
     click.echo(f"pooled out-of-fold AUC {p['auc']:.3f} [{p['auc_interval'][0]:.3f}, {p['auc_interval'][1]:.3f}] "
                f"(folds {s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f}); balanced accuracy "
@@ -240,6 +248,35 @@ def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, tea
                f"sensitivity {op['sensitivity']:.3f}, specificity {op['specificity']:.3f}; "
                f"ECE {op['ece_raw']:.3f} -> {op['ece_calibrated']:.3f}")
     click.echo(f"report: {Path(out) / 'report.md'}")
+
+
+@cli.command(epilog="Example: fracture-edge pretrain data/multiregion --arch deepconvnet --epochs 20 --out pre/dcn, "
+                    "then: fracture-edge train split.csv --weights pre/dcn/encoder.h5 --out runs/dcn")
+@click.argument("data_path", metavar="DATA", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to create (encoder.h5, "
+              "history.csv, manifest.json).")
+@click.option("--arch", default="deepconvnet", show_default=True, help="deepconvnet or resnet50.")
+@click.option("--img-size", type=int, help="Square input size (>= 64; default: train's).")
+@click.option("--width", type=int, help="deepconvnet base width (default: train's).")
+@click.option("--fusion", help="Input channels, as for train.")
+@click.option("--epochs", default=20, show_default=True)
+@click.option("--batch-size", default=64, show_default=True, help="Image pairs per step.")
+@click.option("--lr", "learning_rate", default=1e-3, show_default=True)
+@click.option("--temperature", default=0.2, show_default=True, help="NT-Xent softmax temperature.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def pretrain(data_path, out, epochs, batch_size, learning_rate, temperature, seed, force, **recipe):
+    """Self-supervised (SimCLR) pretraining of an encoder on unlabelled images: every image under
+    DATA (labels ignored), or a split CSV's train rows. Use the result with train --weights."""
+    from .pretrain import PretrainConfig, pretrain as run_pretrain
+
+    cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                         temperature=temperature, seed=seed)
+    m = run_pretrain(data_path, out, _train_config(recipe), cfg, force=force)
+    click.echo(f"{m['data']['unique_images']} unique images of {m['data']['files']} "
+               f"({m['data']['skipped_count']} skipped); NT-Xent loss {m['loss']['first']:.3f} -> "
+               f"{m['loss']['last']:.3f} (chance {m['loss']['chance']:.3f}); {m['seconds']} s")
+    click.echo(f"encoder: {Path(out) / 'encoder.h5'}; use: {m['use']}")
 
 
 def _read_json(path: Path, what: str) -> dict:

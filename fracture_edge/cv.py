@@ -16,6 +16,11 @@ quantised model gets its own out-of-fold AUC and its agreement with the float mo
 With ``teachers`` (CV folders on the same data and folds, run with ``save_models``), fold i's
 student learns from the mean of the teachers' fold-i models, which never saw fold i either:
 knowledge distillation from one model or an ensemble, with no leak.
+
+With ``pretrain`` (a :class:`.pretrain.PretrainConfig`), each fold's encoder is first
+pretrained self-supervised on that fold's training images only (their labels unused), then
+fine-tuned as usual: whether pretraining helps, measured without ever showing it a held-out
+image.
 """
 
 from __future__ import annotations
@@ -98,7 +103,7 @@ def _folds_csv(samples: list[Sample]) -> str:
 
 def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, by: str = "family", seed: int = 0,
                    target_sensitivity: float = 0.95, save_models: bool = False, teachers=(),
-                   variants: tuple[str, ...] = (), force: bool = False, n_boot: int = 2000) -> dict:
+                   variants: tuple[str, ...] = (), pretrain=None, force: bool = False, n_boot: int = 2000) -> dict:
     """Run the CV into the folder ``out`` and return its summary (also ``out/summary.json``)."""
     from .plots import reliability_diagram, roc_curves
 
@@ -111,6 +116,12 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
         raise InputError(f"output exists: {out} (use --force to replace it)")
     if bool(cfg.distill) != bool(teachers):
         raise InputError("--distill and --teacher CV_DIR go together")
+    if pretrain is not None:
+        from .pretrain import check_pretrain, pretrained_config
+
+        check_pretrain(pretrain)
+        if cfg.weights != "none":
+            raise InputError("cv pretrains each fold from random weights: leave --weights out")
     from .export.variants import get_variant
 
     exports = [get_variant(v) for v in variants]
@@ -133,7 +144,9 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
         for i in progress(range(folds), total=folds, desc="cv folds", unit="fold"):
             parts = _fold_parts(images, i, cfg.val_fraction, seed + i)
             soft = _soft_labels(teachers, teacher_specs, i, parts["train"], spec) if teachers else None
-            model, info = fit(parts, spec, cfg, teacher=soft)
+            fold_cfg = cfg if pretrain is None else \
+                pretrained_config(cfg, parts["train"], spec, pretrain, tmp / f"fold{i}.encoder.h5")
+            model, info = fit(parts, spec, fold_cfg, teacher=soft)
             prob = model.predict(tensors(parts["test"], spec), verbose=0).reshape(-1)
             oof[fold_of == i] = prob
             if save_models:
@@ -147,6 +160,8 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
                              **{k: m[k] for k in ("auc", "balanced_accuracy", "f1", "accuracy")},
                              **{k: info[k] for k in ("best", "epochs_run", "train_seconds", "images_per_second",
                                                      "train_images")}})
+            if pretrain is not None:
+                (tmp / f"fold{i}.encoder.h5").unlink()
             keras.backend.clear_session()
         y = images.labels
         families = [s.family for s in images.samples]
@@ -177,6 +192,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
         write_json(tmp / "operating_point.json", op)
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", {"config": asdict(cfg), "spec": spec.to_dict(),
+                                           "pretrain": None if pretrain is None else asdict(pretrain),
                                            "teachers": [str(Path(t).resolve()) for t in teachers],
                                            "versions": library_versions()})
         roc_curves({"pooled out-of-fold": (y, oof), **{n: (y, p) for n, p in oof_variant.items()}}, tmp / "roc.png", title=f"{cfg.arch}: family {folds}-fold CV")

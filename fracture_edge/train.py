@@ -85,6 +85,9 @@ def check_config(cfg: TrainConfig) -> None:
         raise InputError(f"--window must be at least 1 (got {cfg.window})")
     if not 0.0 <= cfg.distill <= 1.0:
         raise InputError(f"--distill must lie in [0, 1] (got {cfg.distill})")
+    if cfg.weights == "imagenet" and not registry.info(cfg.arch).imagenet:
+        raise InputError(f"{cfg.arch} has no ImageNet weights: use --weights none, or PATH to an encoder.h5 "
+                         "from fracture-edge pretrain")
     if cfg.weights not in ("none", "imagenet") and not Path(cfg.weights).is_file():
         raise InputError(f"weights file not found: {cfg.weights} (use --weights none|imagenet|PATH)")
     check_strategy(cfg.strategy)
@@ -173,6 +176,21 @@ def tensors(images: LoadedImages, spec: PreprocessSpec) -> np.ndarray:
     return np.stack([tensor_from_gray(g, spec) for g in images.gray])
 
 
+def augmented_loader(gray: np.ndarray, spec: PreprocessSpec, augment: Augment, seed: int):
+    """``load(i)``: a fresh augmented model input of image ``i`` on every call. Each call draws
+    from its own generator (seed, image, call number), so parallel tf.data workers never share
+    one and a run is reproducible up to the order in which the workers are scheduled."""
+    counter, lock = itertools.count(), threading.Lock()
+
+    def load(i):
+        with lock:
+            k = next(counter)
+        rng = np.random.default_rng([seed, int(i), k])
+        return tensor_from_gray(augment(gray[int(i)], rng), spec).astype(np.float32)
+
+    return load
+
+
 def make_train_dataset(images: LoadedImages, spec: PreprocessSpec, augment: Augment, batch: int, seed: int,
                        balance: str = "family", targets: np.ndarray | None = None):
     """tf.data pipeline: shuffle indices, augment + preprocess in OpenCV (parallel), batch.
@@ -188,14 +206,7 @@ def make_train_dataset(images: LoadedImages, spec: PreprocessSpec, augment: Augm
     gray = images.gray
     labels = (images.labels if targets is None else targets).astype(np.float32)
     weights = sample_weights(images, balance)
-    counter, lock = itertools.count(), threading.Lock()
-
-    def load(i):
-        with lock:
-            k = next(counter)
-        rng = np.random.default_rng([seed, int(i), k])
-        return tensor_from_gray(augment(gray[int(i)], rng), spec).astype(np.float32)
-
+    load = augmented_loader(gray, spec, augment, seed)
     shape = spec.input_shape
     ds = tf.data.Dataset.from_tensor_slices((np.arange(len(gray)), labels, weights))
     ds = ds.shuffle(len(gray), seed=seed, reshuffle_each_iteration=True)

@@ -19,6 +19,11 @@ Blocks, and why:
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
 from ..keras_env import keras
 
 #: (what to train, learning rate, share of the epochs)
@@ -32,9 +37,12 @@ def _conv(x, filters: int, stride: int, l2: float, bn_momentum: float, name: str
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def build(input_shape, width: int = 32, dropout: float = 0.3, l2: float = 1e-4, bn_momentum: float = 0.99, **_):
+def build(input_shape, width: int = 32, dropout: float = 0.3, l2: float = 1e-4, bn_momentum: float = 0.99,
+          weights: str = "none", **_):
     """``bn_momentum``: BatchNorm's moving-average momentum; with a few dozen steps per epoch,
-    0.99 leaves the inference statistics of early epochs stale (validation near chance)."""
+    0.99 leaves the inference statistics of early epochs stale (validation near chance).
+    ``weights``: ``none``, or an ``encoder.h5`` from ``fracture-edge pretrain`` (loaded by
+    layer name; the head stays random)."""
     inputs = keras.Input(shape=input_shape, name="image")
     x = _conv(inputs, width, 2, l2, bn_momentum, "stem")
     for stage, mult in enumerate((1, 2, 4, 8), start=1):
@@ -44,7 +52,21 @@ def build(input_shape, width: int = 32, dropout: float = 0.3, l2: float = 1e-4, 
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="fracture_prob")(x)
-    return keras.Model(inputs, outputs, name="deepconvnet")
+    model = keras.Model(inputs, outputs, name="deepconvnet")
+    if weights not in (None, "none"):
+        _load_pretrained(model, Path(weights))
+    return model
+
+
+def _load_pretrained(model, path: Path) -> None:
+    hint = "(make it with fracture-edge pretrain and the same --arch, --width and --fusion)"
+    before = model.get_layer("stem_conv").get_weights()[0].copy()
+    try:
+        model.load_weights(str(path), by_name=True)
+    except Exception as exc:
+        raise InputError(f"cannot load weights from {path}: {str(exc).splitlines()[0][:160]} {hint}") from None
+    if np.array_equal(before, model.get_layer("stem_conv").get_weights()[0]):
+        raise InputError(f"{path} holds no deepconvnet layers {hint}")
 
 
 def set_stage(model, stage: str) -> None:

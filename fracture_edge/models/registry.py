@@ -26,6 +26,8 @@ class Architecture:
     #: not raise family-split AUC for deepconvnet, so gray alone; ResNet50 keeps three
     #: channels so ImageNet weights fit.
     fusion: tuple[str, ...] = ("gray",)
+    #: Whether ``--weights imagenet`` means anything (Keras publishes ImageNet weights for it).
+    imagenet: bool = False
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -39,7 +41,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("resnet50", "fracture_edge.models.resnet50",
                      "Keras ResNet50 backbone + small head; two-stage fine-tune",
                      mean=(103.939 / 255, 116.779 / 255, 123.68 / 255), std=(1 / 255, 1 / 255, 1 / 255),
-                     fusion=("gray", "gray", "gray")),
+                     fusion=("gray", "gray", "gray"), imagenet=True),
     )
 }
 

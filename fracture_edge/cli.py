@@ -187,14 +187,17 @@ def _train_config(kw: dict):
 @_recipe_options
 @click.option("--operating-point", type=click.Path(path_type=Path), default=None,
               help="operating_point.json from `fracture-edge cv`: threshold and temperature for the spec.")
+@click.option("--teacher", "teachers", multiple=True, type=click.Path(path_type=Path),
+              help="Distil from a `fracture-edge cv` folder of the same files: its out-of-fold predictions are "
+                   "the soft labels (with --distill); repeat for an ensemble.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def train(data_path, out, operating_point, force, **recipe):
+def train(data_path, out, operating_point, teachers, force, **recipe):
     """Train a classifier on DATA (class folders, optional train/val/test, or a split CSV)."""
     from .train import train as run_train
 
     cfg = _train_config(recipe)
     op = _read_json(operating_point, "operating point") if operating_point else None
-    m = run_train(data_path, out, cfg, force=force, operating_point=op)
+    m = run_train(data_path, out, cfg, force=force, operating_point=op, teachers=teachers)
     if not m["distribution"]["chief"]:
         click.echo(f"trained in step with the chief worker, which writes the run folder ({m['train_seconds']} s)")
         return

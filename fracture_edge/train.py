@@ -337,15 +337,39 @@ def _write_split(path: Path, samples: list[Sample]) -> None:
     write_text(path, buf.getvalue())
 
 
+def oof_soft_labels(teachers, samples: list[Sample]) -> np.ndarray:
+    """Soft labels for ``samples``: the mean of the teacher CV folders' out-of-fold
+    probabilities (``oof.csv``). Each comes from a fold model that never trained on that
+    image, so the student learns the teachers' judgement, not their memory of its label."""
+    probs = []
+    for d in map(Path, teachers):
+        try:
+            with open(d / "oof.csv", newline="") as f:
+                oof = {row["path"]: float(row["prob"]) for row in csv.DictReader(f)}
+        except (OSError, KeyError, ValueError) as exc:
+            raise InputError(f"teacher {d}: cannot read its oof.csv ({exc}); a teacher is a `fracture-edge cv` "
+                             "folder") from None
+        missing = [s.path for s in samples if str(Path(s.path).resolve()) not in oof]
+        if missing:
+            raise InputError(f"teacher {d}: no out-of-fold prediction for {len(missing)} training image(s), "
+                             f"e.g. {missing[0]} (its cv must cover the same files)")
+        probs.append([oof[str(Path(s.path).resolve())] for s in samples])
+    return np.mean(probs, axis=0).astype(np.float32)
+
+
 def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
-          operating_point: dict | None = None) -> dict:
+          operating_point: dict | None = None, teachers=()) -> dict:
     """Train ``cfg.arch`` on ``data`` into the run folder ``out``; returns the run manifest.
 
     ``operating_point`` (threshold and temperature chosen on cross-validated predictions, see
-    :mod:`.cv`) goes into the run's spec and from there into every export. Under
+    :mod:`.cv`) goes into the run's spec and from there into every export. ``teachers``: CV
+    folders whose out-of-fold predictions are the soft labels (see :func:`oof_soft_labels`),
+    mixed with the hard labels by ``cfg.distill``. Under
     ``--strategy multiworker`` every worker calls this with the same arguments; only the chief
     writes ``out`` (see :func:`.distribute.output_dir`)."""
     check_config(cfg)
+    if bool(cfg.distill) != bool(teachers):
+        raise InputError("--distill and --teacher CV_DIR go together")
     if Path(out).exists() and not force:
         raise InputError(f"output exists: {out} (use --force to replace it)")
     spec = default_spec(cfg)
@@ -362,6 +386,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
             loaded[split] = load_images(part, spec, desc=f"decode {split}")
     if "val" not in loaded or len(np.unique(loaded["val"].labels)) < 2:
         raise InputError("the validation split needs images of both classes")
+    soft = oof_soft_labels(teachers, loaded["train"].samples) if teachers else None
 
     from .evaluate import evaluate_arrays
 
@@ -370,7 +395,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
     verbose = 1 if sys.stdout.isatty() else 2
     with output_dir(Path(out), force, is_chief(strategy)) as tmp:
         (tmp / "checkpoints").mkdir()
-        model, info = fit(loaded, spec, cfg, tmp / "checkpoints", verbose=verbose, strategy=strategy)
+        model, info = fit(loaded, spec, cfg, tmp / "checkpoints", teacher=soft, verbose=verbose, strategy=strategy)
         model.save(str(tmp / "model.keras"))
         write_text(tmp / "spec.json", spec.to_json() + "\n")
         _write_split(tmp / "split.csv", [s for part in loaded.values() for s in part.samples])
@@ -390,6 +415,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
             "skipped_files": sum(len(p.skipped) for p in loaded.values()),
             **{k: v for k, v in info.items() if k != "history"},
             "operating_point": operating_point,
+            "teachers": [str(Path(t).resolve()) for t in teachers],
             "eval": {"split": eval_split, **metrics},
             "versions": library_versions(),
         }

@@ -103,10 +103,13 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
                 "--out", str(tmp_path / "other"))
     assert r.returncode == 2 and "its folds differ" in r.stderr and not (tmp_path / "other").exists()
 
+    # The shipped student: trained on every file, distilled from the CV's out-of-fold predictions.
     run = tmp_path / "run"
     r = run_cli("train", str(tmp_path / "data"), "--img-size", "64", "--epochs", "1", "--width", "4",
-                "--operating-point", str(out / "operating_point.json"), "--out", str(run))
+                "--operating-point", str(out / "operating_point.json"), "--teacher", str(out), "--distill", "0.5",
+                "--out", str(run))
     assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((run / "manifest.json").read_text())["teachers"] == [str(out.resolve())]
     op = json.loads((out / "operating_point.json").read_text())
     spec = json.loads((run / "spec.json").read_text())
     assert spec["threshold"] == pytest.approx(op["threshold"]) and spec["temperature"] == pytest.approx(op["temperature"])
@@ -124,3 +127,15 @@ def test_cv_bad_options_are_one_line_errors(tmp_path, synth_dir, args, message):
     lines = [ln for ln in r.stderr.splitlines() if not ln.startswith("LOADED=")]
     assert len(lines) == 1 and message in lines[0], r.stderr
     assert not (tmp_path / "cv").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--distill", "0.5"], "--distill and --teacher CV_DIR go together"),
+    (["--distill", "0.5", "--teacher", "."], "cannot read its oof.csv"),
+])
+def test_train_teacher_errors_are_one_line(tmp_path, synth_dir, args, message):
+    r = run_cli("train", str(synth_dir), "--out", str(tmp_path / "run"), *args)
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if not ln.startswith("LOADED=")]
+    assert len(lines) == 1 and message in lines[0], r.stderr
+    assert not (tmp_path / "run").exists()

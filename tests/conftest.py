@@ -41,6 +41,30 @@ def tiny_run(synth_dir, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def resnet_run(synth_dir, tmp_path_factory) -> tuple[Path, Path]:
+    """(run folder, weights file): ResNet50 fine-tuned in two stages from a local weights file, as
+    users run it offline (the weights come from a model built here: ImageNet's cannot be
+    downloaded on these machines), on 24 images per split and class (ResNet50 is slow on CPU).
+    Shared by the fine-tune test and the ResNet50 export tests."""
+    import shutil
+
+    from fracture_edge.models import registry
+    from fracture_edge.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("resnet")
+    weights = root / "pretrained.h5"
+    registry.get("resnet50").build((64, 64, 3)).save_weights(str(weights))
+    small = root / "data"
+    for folder in sorted(synth_dir.glob("*/*")):
+        (small / folder.relative_to(synth_dir)).mkdir(parents=True)
+        for f in sorted(folder.glob("*.png"))[:24]:
+            shutil.copy(f, small / folder.relative_to(synth_dir) / f.name)
+    train(small, root / "run", TrainConfig(arch="resnet50", img_size=64, epochs=2, batch_size=16,
+                                           weights=str(weights), window=1))
+    return root / "run", weights
+
+
+@pytest.fixture(scope="session")
 def tiny_exports(tiny_run, tmp_path_factory) -> Path:
     from fracture_edge.export import export_run
     from fracture_edge.export.variants import get_variant

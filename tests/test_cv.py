@@ -115,27 +115,17 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     assert spec["threshold"] == pytest.approx(op["threshold"]) and spec["temperature"] == pytest.approx(op["temperature"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--folds", "1"], "--folds must be at least 2"),
-    (["--target-sensitivity", "0"], "--target-sensitivity must lie in"),
-    (["--distill", "0.5"], "--distill and --teacher CV_DIR go together"),
-    (["--window", "0"], "--window must be at least 1"),
+@pytest.mark.parametrize("command, args, message", [
+    ("cv", ["--folds", "1"], "--folds must be at least 2"),
+    ("cv", ["--target-sensitivity", "0"], "--target-sensitivity must lie in"),
+    ("cv", ["--distill", "0.5"], "--distill and --teacher CV_DIR go together"),
+    ("cv", ["--window", "0"], "--window must be at least 1"),
+    ("train", ["--distill", "0.5"], "--distill and --teacher CV_DIR go together"),
+    ("train", ["--distill", "0.5", "--teacher", "."], "cannot read its oof.csv"),
 ])
-def test_cv_bad_options_are_one_line_errors(tmp_path, synth_dir, args, message):
-    r = run_cli("cv", str(synth_dir), "--out", str(tmp_path / "cv"), *args)
+def test_recipe_option_errors_are_one_line(tmp_path, synth_dir, command, args, message):
+    r = run_cli(command, str(synth_dir), "--out", str(tmp_path / "out"), *args)
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if not ln.startswith("LOADED=")]
     assert len(lines) == 1 and message in lines[0], r.stderr
-    assert not (tmp_path / "cv").exists()
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--distill", "0.5"], "--distill and --teacher CV_DIR go together"),
-    (["--distill", "0.5", "--teacher", "."], "cannot read its oof.csv"),
-])
-def test_train_teacher_errors_are_one_line(tmp_path, synth_dir, args, message):
-    r = run_cli("train", str(synth_dir), "--out", str(tmp_path / "run"), *args)
-    assert r.returncode == 2
-    lines = [ln for ln in r.stderr.splitlines() if not ln.startswith("LOADED=")]
-    assert len(lines) == 1 and message in lines[0], r.stderr
-    assert not (tmp_path / "run").exists()
+    assert not (tmp_path / "out").exists()

@@ -121,17 +121,23 @@ def test_unwritable_output(tiny_run, tmp_path):
         export_run(tiny_run, [get_variant("float32")], blocker / "out")
 
 
-def test_resnet50_exports_int8_and_qat(tmp_path_factory, synth_dir):
-    """The other architecture through the tfmot paths (quantize_model needs a flat graph).
-    Pruning ResNet50 takes the same tfmot path as deepconvnet's pruning tests; adding it here
-    took the test past its 10-minute limit on 2 cores."""
+def test_resnet50_exports_int8_and_qat(resnet_run, tmp_path):
+    """The other architecture through the tfmot QAT path (quantize_model needs a flat graph)."""
     from fracture_edge.export import export_run
-    from fracture_edge.train import TrainConfig, train
 
-    run = tmp_path_factory.mktemp("resnet") / "run"
-    train(synth_dir, run, TrainConfig(arch="resnet50", img_size=64, epochs=2, batch_size=16))
     qat = dataclasses.replace(get_variant("qat-int8"), fine_tune_epochs=1)
-    ms = export_run(run, [get_variant("int8"), qat], tmp_path_factory.mktemp("rx"), calibration_size=32,
-                    min_agreement=0.0)
+    ms = export_run(resnet_run[0], [get_variant("int8"), qat], tmp_path / "rx", calibration_size=32, min_agreement=0.0)
     assert [m["input"]["dtype"] for m in ms] == ["uint8", "uint8"]
     assert ms[0]["size_bytes"] < 30e6
+
+
+def test_resnet50_exports_pruned_int8(resnet_run, tmp_path):
+    """ResNet50 through pruning (its own test: with QAT in one test it ran past 10 minutes)."""
+    from fracture_edge.export import export_run
+
+    pruned = dataclasses.replace(get_variant("pruned-int8"), fine_tune_epochs=1)
+    (m,) = export_run(resnet_run[0], [pruned], tmp_path / "rp", calibration_size=32, min_agreement=0.0)
+    assert m["input"]["dtype"] == "uint8"
+    sparsity = m["weight_sparsity"]["sparsity"]
+    assert abs(sparsity - pruned.prune_sparsity) <= 0.02, m["weight_sparsity"]
+    assert m["gzip_bytes"] < 0.5 * m["size_bytes"]

@@ -1,4 +1,4 @@
-import shutil
+import json
 
 import numpy as np
 import pytest
@@ -57,29 +57,19 @@ def test_resnet50_loads_local_weights_and_stages(tmp_path):
 
 
 @pytest.mark.slow
-def test_resnet50_two_stage_fine_tune_from_a_local_weights_file(tmp_path, synth_dir):
-    """Transfer learning as users run it offline: `train --arch resnet50 --weights PATH`. The
-    weights come from a model built here (ImageNet's cannot be downloaded on these machines).
+def test_resnet50_two_stage_fine_tune_from_a_local_weights_file(resnet_run):
+    """Transfer learning as users run it offline: `train --arch resnet50 --weights PATH`.
     Stage one trains the head on the loaded, frozen backbone; stage two the conv5 blocks: so
     conv1 must ship exactly as loaded and conv5 must have moved."""
     from fracture_edge.keras_env import keras
-    from fracture_edge.train import TrainConfig, train
 
-    mod = registry.get("resnet50")
-    source = mod.build((64, 64, 3))
-    path = tmp_path / "pretrained.h5"
-    source.save_weights(str(path))
-    small = tmp_path / "data"                  # 24 images per split and class: ResNet50 is slow on CPU
-    for folder in sorted(synth_dir.glob("*/*")):
-        (small / folder.relative_to(synth_dir)).mkdir(parents=True)
-        for f in sorted(folder.glob("*.png"))[:24]:
-            shutil.copy(f, small / folder.relative_to(synth_dir) / f.name)
-    m = train(small, tmp_path / "run", TrainConfig(arch="resnet50", img_size=64, epochs=2, batch_size=16,
-                                                  weights=str(path), window=1))
-    assert [row["stage"] for row in _history(tmp_path / "run")] == ["head", "top"]
-    assert m["config"]["weights"] == str(path)
+    run, weights = resnet_run
+    source = registry.get("resnet50").build((64, 64, 3))
+    source.load_weights(str(weights))
+    assert [row["stage"] for row in _history(run)] == ["head", "top"]
+    assert json.loads((run / "manifest.json").read_text())["config"]["weights"] == str(weights)
     # The last epoch's weights (the shipped ones may come from the head stage's best epoch).
-    model = keras.models.load_model(tmp_path / "run" / "checkpoints" / "last.keras", compile=False)
+    model = keras.models.load_model(run / "checkpoints" / "last.keras", compile=False)
     for name, moved in (("conv1_conv", False), ("conv4_block6_3_conv", False), ("conv5_block3_3_conv", True)):
         same = np.array_equal(model.get_layer(name).get_weights()[0], source.get_layer(name).get_weights()[0])
         assert same != moved, name

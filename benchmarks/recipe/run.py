@@ -48,8 +48,8 @@ ROWS: dict[str, tuple] = {
     "width32": ("width 32 instead of 16", {"width": 32}, {"save_models": True}),
     "smooth0.1": ("label smoothing 0.1", {"label_smoothing": 0.1}),
     "30epochs": ("30 epochs instead of 15", {"epochs": 30, "patience": 10}),
-    "pretrain": ("encoder pretrained self-supervised (SimCLR, 10 epochs) on the fold's training images",
-                 {}, {"pretrain": PretrainConfig(epochs=10)}),
+    "pretrain": ("encoder pretrained self-supervised (SimCLR, 5 epochs) on the fold's training images",
+                 {}, {"pretrain": PretrainConfig(epochs=5)}),
     "distilled": ("default student distilled (soft-label weight 0.5) from the 96px fold models",
                   {"distill": 0.5}, {"variants": ("int8",), "teachers": ("96px",)}),
 }

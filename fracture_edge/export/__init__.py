@@ -119,11 +119,14 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
     t0 = time.time()
     model, fine_tune = run.keras_model(), None
     if variant.needs_fine_tune:
+        from ..train import unique_images
         from .finetune import prepare
 
-        model = prepare(run, variant, run.train_images())
+        # One copy of each byte-identical image, as training had (see train.unique_images).
+        images = unique_images(run.train_images())
+        model = prepare(run, variant, images)
         fine_tune = {"epochs": variant.fine_tune_epochs, "learning_rate": variant.fine_tune_lr,
-                     "images": len(run.train_images().samples), "qat": variant.qat,
+                     "images": len(images.samples), "qat": variant.qat,
                      "target_sparsity": variant.prune_sparsity}
     calibration_set = representative if variant.calibrate else None
     if fused:

@@ -65,8 +65,8 @@ def test_default_channels_follow_the_architecture():
     from fracture_edge.train import TrainConfig, default_spec
 
     dcn = default_spec(TrainConfig())
-    assert dcn.fusion == ("gray",) and dcn.canny is None and dcn.input_shape == (64, 64, 1)
+    assert dcn.fusion == ("gray",) and dcn.canny is None and dcn.input_shape == (96, 96, 1)
     r50 = default_spec(TrainConfig(arch="resnet50"))
     assert r50.fusion == ("gray", "gray", "gray")
     edges = default_spec(TrainConfig(fusion=("gray", "edges", "gray")))
-    assert edges.canny is not None and edges.input_shape == (64, 64, 3)
+    assert edges.canny is not None and edges.input_shape == (96, 96, 3)

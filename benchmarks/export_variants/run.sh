@@ -21,9 +21,13 @@ fi
 [ -d "$OUT/dcn" ] || "$FE" train "$OUT/split.csv" --arch deepconvnet --img-size 64 --width 16 --epochs 15 --out "$OUT/dcn"
 [ -d "$OUT/r50" ] || "$FE" train "$OUT/split.csv" --arch resnet50 --img-size 64 --epochs 4 --out "$OUT/r50"
 for run in dcn r50; do
+  # One variant at a time, so an interrupted run resumes at the first missing one.
   # --min-agreement 0: record every variant, including those the 95 % gate would refuse.
-  [ -d "$OUT/$run/export/pruned-qat-int8" ] || "$FE" export "$OUT/$run" --all --min-agreement 0 --force
-  [ -d "$OUT/$run/export/int8-fused" ] || "$FE" export "$OUT/$run" --int8 --fused --min-agreement 0 --force
+  for recipe in "$REPO"/export/*.toml; do
+    name=$(basename "$recipe" .toml)
+    [ -d "$OUT/$run/export/$name" ] || "$FE" export "$OUT/$run" --recipe "$recipe" --min-agreement 0
+  done
+  [ -d "$OUT/$run/export/int8-fused" ] || "$FE" export "$OUT/$run" --int8 --fused --min-agreement 0
   "$FE" bench "$OUT/$run" "$OUT/$run/export" --data "$OUT/split.csv" --split test --runtimes litert,keras \
     --threads 2 --warmup 5 --json "$OUT/${run}_bench.json"
 done

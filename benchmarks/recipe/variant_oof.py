@@ -1,0 +1,67 @@
+"""Out-of-fold scores of an exported variant for a CV row that kept its fold models.
+
+`fracture-edge cv --export int8` exports while it trains; a row run with ``--save-models`` but
+no ``--export`` (the 96 px row) gets the same numbers afterwards from its saved fold models:
+each is exported per the variant, calibrated on its own training folds, and run by LiteRT on
+its held-out fold, exactly as in :func:`fracture_edge.cv.cross_validate`. The result is added to
+the row's ``summary.json`` under ``variants`` (and to ``oof.csv`` as a column).
+
+    .venv/bin/python benchmarks/recipe/variant_oof.py /tmp/recipe/96px --variant int8
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from fracture_edge.cv import _exported_prob, _fold_parts, _folds_csv, _roc_auc, _write_oof, fold_samples
+from fracture_edge.data.folders import load_images
+from fracture_edge.export.variants import get_variant
+from fracture_edge.io import write_json
+from fracture_edge.keras_env import keras
+from fracture_edge.metrics import agreement, bootstrap_interval, classification_metrics
+from fracture_edge.spec import PreprocessSpec
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("row", type=Path, help="a cv folder with models/")
+    ap.add_argument("--variant", default="int8")
+    args = ap.parse_args()
+    row = args.row
+    summary = json.loads((row / "summary.json").read_text())
+    manifest = json.loads((row / "manifest.json").read_text())
+    spec = PreprocessSpec.from_dict(manifest["spec"])
+    variant = get_variant(args.variant)
+    images = load_images(fold_samples(summary["data"], summary["folds"], summary["seed"], summary["by"]), spec)
+    if _folds_csv(images.samples) != (row / "folds.csv").read_text():
+        raise SystemExit(f"{row}: the folds differ from the row's folds.csv")
+    fold_of = np.array([int(s.split.removeprefix("fold")) for s in images.samples])
+    prob = np.full(len(fold_of), np.nan)
+    for i in range(summary["folds"]):
+        model = keras.models.load_model(row / "models" / f"fold{i}.keras", compile=False)
+        parts = _fold_parts(images, i, manifest["config"]["val_fraction"], summary["seed"] + i)
+        prob[fold_of == i] = _exported_prob(model, variant, spec, parts, row / f"fold{i}.{variant.name}.tflite")
+        keras.backend.clear_session()
+    with open(row / "oof.csv", newline="") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    columns = {k: np.array([float(rows[str(s.path.resolve())][k]) for s in images.samples])
+               for k in next(iter(rows.values())) if k not in ("path", "label", "family", "fold")}
+    columns[variant.name] = prob
+    y, families = images.labels, [s.family for s in images.samples]
+    lo, hi = bootstrap_interval(y, prob, _roc_auc, groups=families, n=2000, seed=summary["seed"])
+    summary["variants"][variant.name] = {**classification_metrics(y, prob), "auc_interval": [lo, hi],
+                                         "agreement_with_float": agreement(prob, columns["prob"]),
+                                         "scored_by": "benchmarks/recipe/variant_oof.py"}
+    _write_oof(row / "oof.csv", images.samples, fold_of, columns)
+    write_json(row / "summary.json", summary)
+    v = summary["variants"][variant.name]
+    print(f"{row.name} {variant.name}: AUC {v['auc']:.3f} [{lo:.3f}, {hi:.3f}], agreement {v['agreement_with_float']:.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-COMMANDS = [[], ["data"], ["data", "synth"], ["data", "audit"], ["data", "split"], ["train"], ["cv"], ["evaluate"], ["export"], ["inspect"],
+COMMANDS = [[], ["data"], ["data", "synth"], ["data", "audit"], ["data", "split"], ["train"], ["cv"], ["pretrain"], ["evaluate"], ["export"], ["inspect"],
             ["bench"], ["predict"], ["demo"]]
 
 

@@ -4,7 +4,7 @@
 no ``--export`` (the 96 px row) gets the same numbers afterwards from its saved fold models:
 each is exported per the variant, calibrated on its own training folds, and run by LiteRT on
 its held-out fold, exactly as in :func:`fracture_edge.cv.cross_validate`. The result is added to
-the row's ``summary.json`` under ``variants`` (and to ``oof.csv`` as a column).
+the row's ``summary.json`` under ``variants``, to ``oof.csv`` as a column, and to ``report.md``.
 
     .venv/bin/python benchmarks/recipe/variant_oof.py /tmp/recipe/96px --variant int8
 """
@@ -18,13 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from fracture_edge.cv import _exported_prob, _fold_parts, _folds_csv, _roc_auc, _write_oof, fold_samples
+from fracture_edge.cv import (_exported_prob, _fold_parts, _folds_csv, _roc_auc, _write_oof, fold_samples,
+                              report_markdown)
 from fracture_edge.data.folders import load_images
 from fracture_edge.export.variants import get_variant
-from fracture_edge.io import write_json
+from fracture_edge.io import write_json, write_text
 from fracture_edge.keras_env import keras
 from fracture_edge.metrics import agreement, bootstrap_interval, classification_metrics
 from fracture_edge.spec import PreprocessSpec
+from fracture_edge.train import TrainConfig
 
 
 def main() -> None:
@@ -59,6 +61,7 @@ def main() -> None:
                                          "scored_by": "benchmarks/recipe/variant_oof.py"}
     _write_oof(row / "oof.csv", images.samples, fold_of, columns)
     write_json(row / "summary.json", summary)
+    write_text(row / "report.md", report_markdown(summary, TrainConfig(arch=manifest["config"]["arch"])))
     v = summary["variants"][variant.name]
     print(f"{row.name} {variant.name}: AUC {v['auc']:.3f} [{lo:.3f}, {hi:.3f}], agreement {v['agreement_with_float']:.1%}")
 

@@ -242,7 +242,8 @@ def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, tea
                        save_models=save_models, teachers=teachers, variants=variants, pretrain=pretrain, force=force)
     p, op = s["pooled"], s["operating_point"]
     click.echo(f"pooled out-of-fold AUC {p['auc']:.3f} [{p['auc_interval'][0]:.3f}, {p['auc_interval'][1]:.3f}] "
-               f"(folds {s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f}); balanced accuracy "
+               f"(folds {s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f}; per radiograph "
+               f"{p['auc_family_weighted']:.3f}); balanced accuracy "
                f"{p['balanced_accuracy']:.3f}, F1 {p['f1']:.3f}")
     for name, v in s["variants"].items():
         click.echo(f"{name}: AUC {v['auc']:.3f} [{v['auc_interval'][0]:.3f}, {v['auc_interval'][1]:.3f}], "

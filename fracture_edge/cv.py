@@ -38,7 +38,7 @@ from .data.folders import LABEL_NAMES, LoadedImages, Sample, load_images
 from .data.split import family_folds
 from .errors import InputError
 from .io import atomic_dir, write_json, write_text
-from .metrics import agreement, bootstrap_interval, classification_metrics
+from .metrics import agreement, bootstrap_interval, classification_metrics, family_weighted_auc
 from .operating_point import apply_temperature, operating_point, reliability
 from .progress import progress
 from .train import TrainConfig, carve_val, check_config, default_spec, fit, tensors
@@ -179,7 +179,8 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
             "folds": folds, "by": by, "seed": seed,
             "files": len(images.samples), "families": len(set(families)),
             "skipped_files": len(images.skipped),
-            "pooled": {**pooled, "auc_interval": [lo, hi], "interval": "95% percentile bootstrap over families"},
+            "pooled": {**pooled, "auc_interval": [lo, hi], "interval": "95% percentile bootstrap over families",
+                       "auc_family_weighted": family_weighted_auc(y, oof, families)},
             "variants": pooled_variants,
             "per_fold": per_fold,
             "fold_auc_mean": float(np.mean([f["auc"] for f in per_fold])),
@@ -247,6 +248,7 @@ def report_markdown(summary: dict, cfg: TrainConfig) -> str:
         "",
         f"**Pooled out-of-fold AUC {p['auc']:.3f}** (95 % family bootstrap {lo:.3f}–{hi:.3f}); "
         f"per fold {summary['fold_auc_mean']:.3f} ± {summary['fold_auc_sd']:.3f}; "
+        f"with every family weighing the same (AUC per radiograph) {p['auc_family_weighted']:.3f}; "
         f"balanced accuracy {p['balanced_accuracy']:.3f}, F1 {p['f1']:.3f} at 0.5.",
         "",
         f"Operating point for sensitivity ≥ {op['target_sensitivity']}: threshold {op['threshold']:.4f} on "

@@ -38,6 +38,17 @@ def agreement(prob_a, prob_b, threshold: float = 0.5) -> float:
     return float(np.mean(a == b))
 
 
+def family_weighted_auc(y_true, prob, families) -> float | None:
+    """ROC AUC in which every family (one source radiograph and its copies) weighs 1, split
+    evenly among its files. Pooled over files, a radiograph copied forty times counts forty
+    times; this is the AUC per radiograph. None when only one class is present."""
+    y = np.asarray(y_true)
+    if len(np.unique(y)) < 2:
+        return None
+    keys, inverse, counts = np.unique(np.asarray(families, dtype=str), return_inverse=True, return_counts=True)
+    return float(skm.roc_auc_score(y, prob, sample_weight=1.0 / counts[inverse]))
+
+
 def resample_indices(n: int, groups=None, n_boot: int = 1000, seed: int = 0):
     """``n_boot`` index arrays drawn with replacement: whole groups when ``groups`` is given."""
     rng = np.random.default_rng(seed)

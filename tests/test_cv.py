@@ -41,6 +41,20 @@ def test_family_folds_keep_every_copy_together(tmp_path):
         assert len({fold_of[m] for m in members}) == 1, members
 
 
+def test_family_weighted_auc_counts_each_radiograph_once():
+    from fracture_edge.metrics import family_weighted_auc
+
+    # A positive radiograph copied 9 times ranks above the negative; another positive, once, below.
+    y = [1] * 10 + [0]
+    prob = [0.9] * 9 + [0.1, 0.5]
+    families = ["p1"] * 9 + ["p2", "n1"]
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(y, prob) == pytest.approx(0.9)
+    assert family_weighted_auc(y, prob, families) == pytest.approx(0.5)
+    assert family_weighted_auc([1, 1], [0.2, 0.3], ["a", "b"]) is None
+
+
 def test_threshold_hits_target_sensitivity():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 500)
@@ -84,6 +98,7 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     assert all(0 <= float(row["prob"]) <= 1 and 0 <= float(row["int8"]) <= 1 for row in rows)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["pooled"]["n"] == len(rows) and len(summary["per_fold"]) == 3
+    assert 0 <= summary["pooled"]["auc_family_weighted"] <= 1 and "AUC per radiograph" in (out / "report.md").read_text()
     # The int8 column comes from the uint8-output .tflite (scores on its 1/256 grid) and tracks
     # the float fold model; two epochs leave scores near 0.5, so decisions are not compared here.
     prob = np.array([float(row["prob"]) for row in rows])

@@ -24,7 +24,7 @@ from fracture_edge.data.folders import load_images
 from fracture_edge.export.variants import get_variant
 from fracture_edge.io import write_json, write_text
 from fracture_edge.keras_env import keras
-from fracture_edge.metrics import agreement, bootstrap_interval, classification_metrics
+from fracture_edge.metrics import agreement, bootstrap_interval, classification_metrics, family_weighted_auc
 from fracture_edge.spec import PreprocessSpec
 from fracture_edge.train import TrainConfig
 
@@ -59,6 +59,7 @@ def main() -> None:
     summary["variants"][variant.name] = {**classification_metrics(y, prob), "auc_interval": [lo, hi],
                                          "agreement_with_float": agreement(prob, columns["prob"]),
                                          "scored_by": "benchmarks/recipe/variant_oof.py"}
+    summary["pooled"]["auc_family_weighted"] = family_weighted_auc(y, columns["prob"], families)
     _write_oof(row / "oof.csv", images.samples, fold_of, columns)
     write_json(row / "summary.json", summary)
     write_text(row / "report.md", report_markdown(summary, TrainConfig(arch=manifest["config"]["arch"])))

@@ -56,6 +56,8 @@ ROWS: dict[str, tuple] = {
     "30epochs": ("30 epochs instead of 15", {"epochs": 30, "patience": 10}),
     "pretrain": ("encoder pretrained self-supervised (SimCLR, 5 epochs) on the fold's training images",
                  {}, {"pretrain": PretrainConfig(epochs=5)}),
+    "96px-class": ("96 px and class-balanced loss: the next default candidate (not yet run)",
+                   {"img_size": 96, "balance": "class"}, {"variants": ("int8",)}),
     "distilled": ("base student distilled (soft-label weight 0.5) from the 96px fold models",
                   {"distill": 0.5}, {"variants": ("int8",), "teachers": ("96px",)}),
 }

@@ -56,8 +56,12 @@ ROWS: dict[str, tuple] = {
     "30epochs": ("30 epochs instead of 15", {"epochs": 30, "patience": 10}),
     "pretrain": ("encoder pretrained self-supervised (SimCLR, 5 epochs) on the fold's training images",
                  {}, {"pretrain": PretrainConfig(epochs=5)}),
-    "96px-class": ("96 px and class-balanced loss: the next default candidate (not yet run)",
+    "96px-class": ("96 px and class-balanced loss: a next default candidate",
                    {"img_size": 96, "balance": "class"}, {"variants": ("int8",)}),
+    "96px-noaug": ("96 px without augmentation: a next default candidate",
+                   {"img_size": 96, "augment": NONE}, {"variants": ("int8",)}),
+    "96px-noaug-class": ("96 px, no augmentation, class-balanced loss: a next default candidate",
+                         {"img_size": 96, "augment": NONE, "balance": "class"}, {"variants": ("int8",)}),
     "distilled": ("base student distilled (soft-label weight 0.5) from the 96px fold models",
                   {"distill": 0.5}, {"variants": ("int8",), "teachers": ("96px",)}),
 }

@@ -22,6 +22,12 @@ MAX_PIXELS = 64_000_000
 #: Extensions the folder loader picks up; anything else in a class folder is ignored.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".dcm")
 
+
+def image_files(folder: str | os.PathLike) -> list[Path]:
+    """Every file below ``folder`` (recursively) with an image extension, sorted."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
 _MAGIC = (
     (b"\xff\xd8\xff", "jpeg"),
     (b"\x89PNG\r\n\x1a\n", "png"),

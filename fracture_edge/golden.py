@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from . import preprocess as pp
-from .decode import IMAGE_EXTENSIONS, decode_file
+from .decode import decode_file, image_files
 from .errors import DecodeError
 from .spec import Canny, PreprocessSpec, Quantization
 
@@ -107,7 +107,7 @@ def synthetic_images(size: int) -> dict[str, np.ndarray]:
 
 def real_images(root: Path, count: int) -> dict[str, np.ndarray]:
     """``count`` decodable images from a folder tree, spread evenly over its sorted file list."""
-    files = sorted(p for p in Path(root).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    files = image_files(root)
     if not files:
         raise FileNotFoundError(f"no images under {root}")
     out: dict[str, np.ndarray] = {}

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from .decode import IMAGE_EXTENSIONS, decode_file
+from .decode import decode_file, image_files
 from .errors import DecodeError, InputError, ModelFileError
 from .postprocess import calibrated, label_for
 from .preprocess import model_input
@@ -21,7 +21,7 @@ def expand_inputs(paths) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+            found = image_files(p)
             if not found:
                 raise InputError(f"no image files in folder {p}")
             out.extend(found)

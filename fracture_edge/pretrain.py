@@ -27,7 +27,7 @@ import numpy as np
 
 from .augment import Augment
 from .data.folders import LoadedImages, Sample, load_dataset, load_images
-from .decode import IMAGE_EXTENSIONS
+from .decode import image_files
 from .errors import InputError
 from .io import atomic_dir, write_json, write_text
 from .models import registry
@@ -157,7 +157,7 @@ def unlabelled_samples(data: Path) -> list[Sample]:
         raise InputError(f"no such file or folder: {data}")
     if data.is_file():
         return [s for s in load_dataset(data).samples if s.split in ("train", None)]
-    files = sorted(p for p in data.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    files = image_files(data)
     if not files:
         raise InputError(f"no images under {data}")
     return [Sample(p, 0, "train", None) for p in files]

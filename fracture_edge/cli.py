@@ -232,7 +232,6 @@ def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, tea
     """Family k-fold cross-validation: out-of-fold AUC with a family bootstrap interval, the
     operating point for a target sensitivity, calibration, ROC and reliability plots."""
     from .cv import cross_validate
-
     from .pretrain import PretrainConfig
 
     seed = recipe.get("seed") or 0

@@ -109,13 +109,11 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
 
     if cfg.strategy == "multiworker":
         raise InputError("cv trains its folds on one machine: --strategy multiworker is for train")
-    check_config(cfg)
+    check_config(cfg, teachers)
     if not 0.0 < target_sensitivity <= 1.0:
         raise InputError(f"--target-sensitivity must lie in (0, 1] (got {target_sensitivity})")
     if Path(out).exists() and not force:
         raise InputError(f"output exists: {out} (use --force to replace it)")
-    if bool(cfg.distill) != bool(teachers):
-        raise InputError("--distill and --teacher CV_DIR go together")
     if pretrain is not None:
         from .pretrain import check_pretrain, pretrained_config
 

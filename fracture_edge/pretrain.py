@@ -16,8 +16,6 @@ training images only, which is how benchmarks/recipe measures whether it helps.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import time
 from dataclasses import asdict, dataclass, replace
@@ -25,14 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .augment import Augment
 from .data.folders import LoadedImages, Sample, load_dataset, load_images
 from .decode import image_files
 from .errors import InputError
-from .io import atomic_dir, write_json, write_text
+from .io import atomic_dir, write_json
 from .models import registry
 from .spec import PreprocessSpec
-from .train import TrainConfig, augmented_loader, default_spec, unique_images
+from .train import TrainConfig, augmented_loader, default_spec, unique_images, write_history
 from .versions import library_versions
 
 ENCODER_FILE = "encoder.h5"
@@ -78,7 +75,7 @@ def encoder_of(model):
 
 
 def fit_encoder(gray: np.ndarray, spec: PreprocessSpec, recipe: TrainConfig, cfg: PretrainConfig,
-                augment: Augment | None = None, verbose: int = 0):
+                verbose: int = 0):
     """Pretrain the encoder of ``recipe``'s architecture on ``gray`` images; returns it and the
     loss per epoch."""
     check_pretrain(cfg)
@@ -93,7 +90,7 @@ def fit_encoder(gray: np.ndarray, spec: PreprocessSpec, recipe: TrainConfig, cfg
     encoder = encoder_of(model)
     head = keras.Sequential([keras.layers.Dense(cfg.projection, activation="relu"),
                              keras.layers.Dense(cfg.projection)], name="projection")
-    load = augmented_loader(gray, spec, augment or recipe.augment, cfg.seed)
+    load = augmented_loader(gray, spec, recipe.augment, cfg.seed)
 
     def views(i):
         x1 = tf.numpy_function(load, [i], tf.float32)
@@ -181,11 +178,7 @@ def pretrain(data, out, recipe: TrainConfig = TrainConfig(), cfg: PretrainConfig
     seconds = time.time() - started
     with atomic_dir(out, force=force) as tmp:
         save_encoder(encoder, tmp / ENCODER_FILE)
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["epoch", "loss"])
-        w.writerows((i + 1, f"{v:.5f}") for i, v in enumerate(losses))
-        write_text(tmp / "history.csv", buf.getvalue())
+        write_history(tmp / "history.csv", [{"epoch": i + 1, "loss": round(v, 5)} for i, v in enumerate(losses)])
         manifest = {
             "kind": "fracture-edge pretrain",
             "method": "SimCLR (NT-Xent)",

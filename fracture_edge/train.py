@@ -72,8 +72,9 @@ BALANCES = ("family", "class")
 SCHEDULES = ("cosine", "constant")
 
 
-def check_config(cfg: TrainConfig) -> None:
-    """Option checks that run before any data is read or TensorFlow is loaded."""
+def check_config(cfg: TrainConfig, teachers=()) -> None:
+    """Option checks that run before any data is read or TensorFlow is loaded. ``teachers``:
+    the distillation teachers given with the recipe (train's and cv's ``--teacher``)."""
     registry.check_input_size(cfg.img_size)
     if cfg.epochs < 1:
         raise InputError(f"--epochs must be at least 1 (got {cfg.epochs})")
@@ -85,6 +86,8 @@ def check_config(cfg: TrainConfig) -> None:
         raise InputError(f"--window must be at least 1 (got {cfg.window})")
     if not 0.0 <= cfg.distill <= 1.0:
         raise InputError(f"--distill must lie in [0, 1] (got {cfg.distill})")
+    if bool(cfg.distill) != bool(teachers):
+        raise InputError("--distill and --teacher CV_DIR go together")
     if cfg.weights == "imagenet" and not registry.info(cfg.arch).imagenet:
         raise InputError(f"{cfg.arch} has no ImageNet weights: use --weights none, or PATH to an encoder.h5 "
                          "from fracture-edge pretrain")
@@ -367,9 +370,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
     mixed with the hard labels by ``cfg.distill``. Under
     ``--strategy multiworker`` every worker calls this with the same arguments; only the chief
     writes ``out`` (see :func:`.distribute.output_dir`)."""
-    check_config(cfg)
-    if bool(cfg.distill) != bool(teachers):
-        raise InputError("--distill and --teacher CV_DIR go together")
+    check_config(cfg, teachers)
     if Path(out).exists() and not force:
         raise InputError(f"output exists: {out} (use --force to replace it)")
     spec = default_spec(cfg)
@@ -399,7 +400,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
         model.save(str(tmp / "model.keras"))
         write_text(tmp / "spec.json", spec.to_json() + "\n")
         _write_split(tmp / "split.csv", [s for part in loaded.values() for s in part.samples])
-        _write_history(tmp / "history.csv", info["history"])
+        write_history(tmp / "history.csv", info["history"])
         eval_split = "test" if "test" in loaded else "val"
         ev = loaded[eval_split]
         prob = model.predict(tensors(ev, spec), verbose=0).reshape(-1)
@@ -468,7 +469,8 @@ def _WindowKeeper(keras, window: int, patience: int, checkpoints: Path | None):
     return WindowKeeper()
 
 
-def _write_history(path: Path, rows: list[dict]) -> None:
+def write_history(path: Path, rows: list[dict]) -> None:
+    """One CSV row per epoch, columns in order of first appearance (train and pretrain)."""
     keys = list(dict.fromkeys(k for r in rows for k in r))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=keys)

@@ -22,6 +22,7 @@ import logging
 import statistics
 import tarfile
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -67,15 +68,37 @@ ROWS: dict[str, tuple] = {
 }
 
 
+def _per_radiograph(out: Path, name: str) -> tuple[float, list[float]]:
+    """A row's AUC per radiograph (every family weighs 1), pooled and per fold, from oof.csv."""
+    with open(out / name / "oof.csv", newline="") as fh:
+        oof = list(csv.DictReader(fh))
+
+    def auc(rows):
+        return family_weighted_auc([r["label"] == "fractured" for r in rows], [float(r["prob"]) for r in rows],
+                                   [r["family"] for r in rows])
+
+    folds = sorted({r["fold"] for r in oof}, key=int)
+    return auc(oof), [auc([r for r in oof if r["fold"] == f]) for f in folds]
+
+
+def _paired(row: list[float], base: list[float]) -> str:
+    d = [a - b for a, b in zip(row, base)]
+    return f"{sum(d) / len(d):+.3f} ± {statistics.stdev(d):.3f} ({sum(x > 0 for x in d)}/{len(d)})"
+
+
 def table(out: Path) -> str:
-    """One line per finished row. The folds are the same in every row, so a row's effect is
-    best read from its per-fold differences to the base row (paired), not from the pooled
-    intervals, which mostly reflect which families landed in which fold."""
+    """One line per finished row, then the family sizes behind the two AUCs. The folds are the
+    same in every row, so a row's effect is best read from its per-fold differences to the
+    base row (paired), not from the pooled intervals, which mostly reflect which families
+    landed in which fold."""
     lines = ["| row | change | pooled AUC [95 % family CI] | fold AUC mean ± sd | Δ fold AUC vs base, "
-             "mean ± sd (folds better) | AUC per radiograph | balanced acc. | F1 | int8 AUC | min |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    base = out / "base" / "summary.json"
-    base_folds = [f["auc"] for f in json.loads(base.read_text())["per_fold"]] if base.exists() else None
+             "mean ± sd (folds better) | AUC per radiograph | Δ per radiograph vs base, by fold | balanced acc. | "
+             "F1 | int8 AUC | min |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    has_base = (out / "base" / "summary.json").exists()
+    base_folds = [f["auc"] for f in json.loads((out / "base" / "summary.json").read_text())["per_fold"]] \
+        if has_base else None
+    base_radiograph = _per_radiograph(out, "base")[1] if has_base else None
     for name, (what, *_) in ROWS.items():
         f = out / name / "summary.json"
         if not f.exists():
@@ -83,18 +106,19 @@ def table(out: Path) -> str:
         s = json.loads(f.read_text())
         p = s["pooled"]
         int8 = s["variants"].get("int8", {}).get("auc")
-        delta = ""
-        if base_folds and name != "base":
-            d = [f["auc"] - b for f, b in zip(s["per_fold"], base_folds)]
-            delta = f"{sum(d) / len(d):+.3f} ± {statistics.stdev(d):.3f} ({sum(x > 0 for x in d)}/{len(d)})"
-        with open(out / name / "oof.csv", newline="") as fh:
-            oof = list(csv.DictReader(fh))
-        per_radiograph = family_weighted_auc([r["label"] == "fractured" for r in oof], [float(r["prob"]) for r in oof],
-                                             [r["family"] for r in oof])
+        radiograph, radiograph_folds = _per_radiograph(out, name)
+        compare = has_base and name != "base"
+        delta = _paired([f["auc"] for f in s["per_fold"]], base_folds) if compare else ""
+        delta_radiograph = _paired(radiograph_folds, base_radiograph) if compare else ""
         lines.append(f"| {name} | {what} | {p['auc']:.3f} [{p['auc_interval'][0]:.3f}, {p['auc_interval'][1]:.3f}] | "
-                     f"{s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f} | {delta} | {per_radiograph:.3f} | "
-                     f"{p['balanced_accuracy']:.3f} | "
+                     f"{s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f} | {delta} | {radiograph:.3f} | "
+                     f"{delta_radiograph} | {p['balanced_accuracy']:.3f} | "
                      f"{p['f1']:.3f} | {'' if int8 is None else f'{int8:.3f}'} | {s['seconds'] / 60:.1f} |")
+    if has_base:
+        with open(out / "base" / "oof.csv", newline="") as fh:
+            sizes = sorted(Counter(r["family"] for r in csv.DictReader(fh)).values(), reverse=True)
+        lines += ["", f"Families: {len(sizes)}, median {statistics.median(sizes):g} files, largest {sizes[0]}; "
+                      f"the 10 largest hold {sum(sizes[:10]) / sum(sizes):.0%} of the {sum(sizes)} files."]
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,11 @@ from fracture_edge.runtimes import RUNTIMES, RuntimeUnavailable, check_names, op
 #: runtime -> the Python module its package installs (to skip where absent).
 IMPORT_NAME = {"litert": "ai_edge_litert", "litert-ref": "ai_edge_litert", "openvino": "openvino",
                "onnxruntime": "onnxruntime", "keras": "tensorflow"}
-TOLERANCE = {"float32": 1e-4, "int8": 0.08}
+#: float32 must match per image; int8 must stay close on average (mean |Δp| over the probe):
+#: LiteRT's and ORT's int8 are 0.01 from float on the tiny model, and ORT's was 0.04 while its
+#: weights saturated the AVX2 kernels (see runtimes/onnx_convert.py).
+FLOAT32_TOLERANCE = 1e-4
+INT8_MEAN_ERROR = 0.025
 
 
 def test_every_runtime_in_the_table_is_tested():
@@ -44,11 +48,12 @@ def _model_for(runtime, variant, tiny_run, tiny_exports, tiny_onnx):
 
 @pytest.fixture(scope="session")
 def probe(tiny_exports, synth_dir):
-    """A few real inputs and LiteRT float32's answers to them: the reference for every adapter."""
+    """The tiny run's test images and LiteRT float32's answers to them: the reference for every
+    adapter."""
     from fracture_edge.data.folders import load_dataset, load_images
 
     ref = open_session("litert", tiny_exports / "float32" / "model.tflite", 1)
-    images = load_images(load_dataset(synth_dir).subset("test")[:6], ref.spec)
+    images = load_images(load_dataset(synth_dir).subset("test"), ref.spec)
     return images.gray, np.array([ref.run(tensor_from_gray(g, ref.spec)) for g in images.gray])
 
 
@@ -66,7 +71,10 @@ def test_adapter_matches_litert_float32(runtime, variant, tiny_run, tiny_exports
     got = np.array([s.run(tensor_from_gray(g, s.spec)) for g in gray])
     assert s.input_dtype == ("uint8" if variant == "int8" and RUNTIMES[runtime].model_kind == "tflite" else "float32")
     assert np.all((got >= 0) & (got <= 1))
-    np.testing.assert_allclose(got, expected, atol=TOLERANCE[variant])
+    if variant == "float32":
+        np.testing.assert_allclose(got, expected, atol=FLOAT32_TOLERANCE)
+    else:
+        assert np.mean(np.abs(got - expected)) <= INT8_MEAN_ERROR
 
 
 def _onnx_or_none(runtime, tiny_run):

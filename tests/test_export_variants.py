@@ -32,22 +32,32 @@ def test_every_variant_is_tested():
 
 @pytest.fixture(scope="module")
 def all_exports(tiny_run, tmp_path_factory):
-    from fracture_edge.export import export_run
+    from fracture_edge.export import export_run, finetune
 
     out = tmp_path_factory.mktemp("variants")
     # Fine-tunes shortened to one epoch: this checks the mechanics, benchmarks/ the quality.
     variants = [dataclasses.replace(v, fine_tune_epochs=1) if v.needs_fine_tune else v for v in VARIANTS.values()]
-    export_run(tiny_run, variants, out, calibration_size=64, min_agreement=0.0)
-    return out
+    fits = []      # what each fine-tune fit was for, to check that pruning is shared
+    fit = finetune._fit
+
+    def counted_fit(model, data, variant, callbacks):
+        fits.append("prune" if callbacks else "qat")      # pruning fits carry UpdatePruningStep
+        fit(model, data, variant, callbacks)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(finetune, "_fit", counted_fit)
+        export_run(tiny_run, variants, out, calibration_size=64, min_agreement=0.0)
+    return out, fits
 
 
 @pytest.mark.parametrize("name", sorted(EXPECT))
 def test_variant_exports_as_expected(name, all_exports):
     from ai_edge_litert.interpreter import Interpreter
 
+    out, _ = all_exports
     max_ratio, io_dtype, min_sparsity = EXPECT[name]
-    m = json.loads((all_exports / name / "manifest.json").read_text())
-    f32 = json.loads((all_exports / "float32" / "manifest.json").read_text())
+    m = json.loads((out / name / "manifest.json").read_text())
+    f32 = json.loads((out / "float32" / "manifest.json").read_text())
     assert m["size_bytes"] <= max_ratio * f32["size_bytes"] + 1
     assert m["input"]["dtype"] == io_dtype
     sparsity = m["weight_sparsity"]["sparsity"]
@@ -57,7 +67,7 @@ def test_variant_exports_as_expected(name, all_exports):
     else:
         assert sparsity < 0.1
     if name.endswith("int8") or name == "int8-io":
-        it = Interpreter(model_path=str(all_exports / name / "model.tflite"))
+        it = Interpreter(model_path=str(out / name / "model.tflite"))
         acts = {np.dtype(t["dtype"]).name for t in it.get_tensor_details() if len(t["shape"]) == 4}
         assert acts <= {"int8", "uint8"}, acts
 
@@ -69,11 +79,19 @@ def test_qat_stays_close_to_float(all_exports):
     model flipped most decisions (agreement 0.12-0.49 across the three pruning variants), so their fine-tune is
     still open work (issue: export variants), measured on real runs rather than asserted.
     """
-    v = json.loads((all_exports / "qat-int8" / "manifest.json").read_text())["validation"]
+    out, _ = all_exports
+    v = json.loads((out / "qat-int8" / "manifest.json").read_text())["validation"]
     assert v["agreement_with_keras"] >= 0.6, v["agreement_with_keras"]
     predicted = np.sum(v["metrics"]["confusion"], axis=0)
     if (np.sum(v["keras_metrics"]["confusion"], axis=0) > 0).all():
         assert (predicted > 0).all(), f"qat-int8 predicts one class only: {v['metrics']['confusion']}"
+
+
+def test_pruning_variants_share_one_pruned_model(all_exports):
+    """One export of every variant prunes once (pruned, pruned-int8 and pruned-qat-int8 share
+    it) and runs one QAT fine-tune per QAT variant."""
+    _, fits = all_exports
+    assert sorted(fits) == ["prune", "qat", "qat"]
 
 
 def test_choose_maps_flags_to_the_table():

@@ -96,21 +96,24 @@ def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
     val_x = np.stack([tensor_from_gray(g, run.spec) for g in val_images.gray]).astype(np.float32)
     keras_prob = np.array([calibrated(float(p), run.spec)    # as every runtime reports it
                            for p in run.keras_model().predict(val_x, verbose=0).reshape(-1)])
+    from .finetune import FineTunes
+
     representative = calibration = None
+    fine_tunes = FineTunes(run, seed=seed)
     manifests = []
     for v in variants:
         if v.calibrate and representative is None:
             representative, calibration = representative_tensors(run.samples, run.spec, calibration_size, seed)
         manifests.append(_export_one(run, v, out / variant_dir_name(v, fused), force, representative,
                                      calibration if v.calibrate else None, val_images, keras_prob,
-                                     min_agreement, fused))
+                                     min_agreement, fused, fine_tunes))
         if on_done:
             on_done(manifests[-1])
     return manifests
 
 
 def _export_one(run, variant, target, force, representative, calibration, val_images, keras_prob,
-                min_agreement, fused) -> dict:
+                min_agreement, fused, fine_tunes) -> dict:
     from ..runtimes.litert import Session, weight_sparsity
     from .convert import convert, convert_preprocessing
     from .embed import embed_spec
@@ -119,14 +122,9 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
     t0 = time.time()
     model, fine_tune = run.keras_model(), None
     if variant.needs_fine_tune:
-        from ..train import unique_images
-        from .finetune import prepare
-
-        # One copy of each byte-identical image, as training had (see train.unique_images).
-        images = unique_images(run.train_images())
-        model = prepare(run, variant, images)
+        model = fine_tunes.model_for(variant)
         fine_tune = {"epochs": variant.fine_tune_epochs, "learning_rate": variant.fine_tune_lr,
-                     "images": len(images.samples), "qat": variant.qat,
+                     "images": len(fine_tunes.images.samples), "qat": variant.qat,
                      "target_sparsity": variant.prune_sparsity}
     calibration_set = representative if variant.calibrate else None
     if fused:

@@ -21,12 +21,14 @@ fi
 [ -d "$OUT/dcn" ] || "$FE" train "$OUT/split.csv" --arch deepconvnet --img-size 64 --width 16 --epochs 15 --out "$OUT/dcn"
 [ -d "$OUT/r50" ] || "$FE" train "$OUT/split.csv" --arch resnet50 --img-size 64 --epochs 4 --out "$OUT/r50"
 for run in dcn r50; do
-  # One variant at a time, so an interrupted run resumes at the first missing one.
+  # The missing variants in one call, so the pruned ones share one pruning fine-tune; each is
+  # written as it finishes, so an interrupted run resumes with those still missing.
   # --min-agreement 0: record every variant, including those the 95 % gate would refuse.
+  missing=()
   for recipe in "$REPO"/export/*.toml; do
-    name=$(basename "$recipe" .toml)
-    [ -d "$OUT/$run/export/$name" ] || "$FE" export "$OUT/$run" --recipe "$recipe" --min-agreement 0
+    [ -d "$OUT/$run/export/$(basename "$recipe" .toml)" ] || missing+=(--recipe "$recipe")
   done
+  [ ${#missing[@]} -eq 0 ] || "$FE" export "$OUT/$run" "${missing[@]}" --min-agreement 0
   [ -d "$OUT/$run/export/int8-fused" ] || "$FE" export "$OUT/$run" --int8 --fused --min-agreement 0
   # Bench again only when an export is newer than the last bench.
   if [ ! -f "$OUT/${run}_bench.json" ] || [ -n "$(find "$OUT/$run/export" -name manifest.json -newer "$OUT/${run}_bench.json")" ]; then

@@ -94,6 +94,25 @@ def test_pruning_variants_share_one_pruned_model(all_exports):
     assert sorted(fits) == ["prune", "qat", "qat"]
 
 
+def test_fine_tunes_train_as_the_run_was_trained(tiny_run, monkeypatch):
+    """A run trained without augmentation and with class-balanced loss is fine-tuned the same way."""
+    from fracture_edge import train
+    from fracture_edge.augment import NONE
+    from fracture_edge.export import RunFolder
+    from fracture_edge.export.finetune import FineTunes
+
+    seen = {}
+
+    def dataset(images, spec, augment, batch, seed, balance):
+        seen.update(augment=augment, balance=balance)
+
+    monkeypatch.setattr(train, "make_train_dataset", dataset)
+    run = RunFolder(tiny_run)
+    run.manifest = {"config": {**run.manifest["config"], "augment": dataclasses.asdict(NONE), "balance": "class"}}
+    FineTunes(run)._data()
+    assert seen == {"augment": NONE, "balance": "class"}
+
+
 def test_choose_maps_flags_to_the_table():
     assert [v.name for v in choose()] == ["float32"]
     assert [v.name for v in choose(int8=True, float16=True)] == ["float16", "int8"]

@@ -79,9 +79,14 @@ class FineTunes:
         return self._pruned[key]
 
     def _data(self):
+        """The run's training pipeline: its recorded augmentation and loss weighting (runs
+        written before these were recorded get the defaults)."""
         from ..train import make_train_dataset
 
-        return make_train_dataset(self.images, self.run.spec, Augment(), self.batch_size, self.seed)
+        config = self.run.manifest.get("config", {})
+        augment = Augment(**config["augment"]) if "augment" in config else Augment()
+        return make_train_dataset(self.images, self.run.spec, augment, self.batch_size, self.seed,
+                                  balance=config.get("balance", "family"))
 
 
 def _copy(source):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every export variant of DeepConvNet and ResNet50, trained on a family split of
-# multiregion-dev, scored on the split's test families. Regenerate (about an hour on 2 cores):
+# multiregion-dev, scored on the split's test families. Regenerate (about two hours on 2 cores):
 #
 #     bash benchmarks/export_variants/run.sh /tmp/export_variants
 #

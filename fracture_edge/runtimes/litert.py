@@ -39,16 +39,17 @@ def dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
 WEIGHT_OPS = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1}
 
 
-def weight_sparsity(model: Path) -> dict:
-    """Share of exact zeros in the conv / dense weight tensors stored in a .tflite.
+def weight_tensors(model: Path) -> list[tuple[str, np.ndarray]]:
+    """(name, values) of every conv / dense weight tensor stored in a .tflite.
 
-    Read from the file's constant buffers (through a DEQUANTIZE for float16 weights), so it
-    says what a phone actually loads, whatever the training framework claimed.
+    Read from the file's constant buffers (through a DEQUANTIZE for float16 weights), so they
+    are what a phone actually loads, whatever the training framework claimed.
     """
     it = Interpreter(model_path=str(model))
     ops = it._get_ops_details()
     producer = {int(o): op for op in ops for o in op["outputs"]}
-    zeros = total = 0
+    names = {t["index"]: t["name"] for t in it.get_tensor_details()}
+    out = []
     for op in ops:
         if op["op_name"] not in WEIGHT_OPS:
             continue
@@ -56,7 +57,13 @@ def weight_sparsity(model: Path) -> dict:
         src = producer.get(idx)
         if src is not None and src["op_name"] == "DEQUANTIZE":
             idx = int(src["inputs"][0])
-        w = it.get_tensor(idx)
-        zeros += int(np.sum(w == 0))
-        total += w.size
+        out.append((names.get(idx, str(idx)), it.get_tensor(idx)))
+    return out
+
+
+def weight_sparsity(model: Path) -> dict:
+    """Share of exact zeros over all of :func:`weight_tensors`."""
+    tensors = [w for _, w in weight_tensors(model)]
+    zeros = sum(int(np.sum(w == 0)) for w in tensors)
+    total = sum(w.size for w in tensors)
     return {"sparsity": zeros / max(total, 1), "weights": total}

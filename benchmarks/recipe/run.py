@@ -6,6 +6,7 @@ interrupted run resumes):
     .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe            # every row
     .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe --rows base,rot15
     .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe --table    # rewrite table.md only
+    .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe --compare 96px-noaug-class,96px
 
 Data: ../shared/data/multiregion-dev, unpacked into OUT/images; families and folds are the
 product's own (`fracture_edge.data.split.family_folds`, seed 0), the same for every row. The
@@ -86,6 +87,16 @@ def _paired(row: list[float], base: list[float]) -> str:
     return f"{sum(d) / len(d):+.3f} ± {statistics.stdev(d):.3f} ({sum(x > 0 for x in d)}/{len(d)})"
 
 
+def _fold_aucs(out: Path, name: str) -> list[float]:
+    return [f["auc"] for f in json.loads((out / name / "summary.json").read_text())["per_fold"]]
+
+
+def compare(out: Path, row: str, other: str) -> str:
+    """ROW against OTHER fold by fold (the table pairs every row with the base only)."""
+    return (f"{row} vs {other}: per file {_paired(_fold_aucs(out, row), _fold_aucs(out, other))}, "
+            f"per radiograph {_paired(_per_radiograph(out, row)[1], _per_radiograph(out, other)[1])}")
+
+
 def table(out: Path) -> str:
     """One line per finished row, then the family sizes behind the two AUCs. The folds are the
     same in every row, so a row's effect is best read from its per-fold differences to the
@@ -96,8 +107,7 @@ def table(out: Path) -> str:
              "F1 | int8 AUC | min |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     has_base = (out / "base" / "summary.json").exists()
-    base_folds = [f["auc"] for f in json.loads((out / "base" / "summary.json").read_text())["per_fold"]] \
-        if has_base else None
+    base_folds = _fold_aucs(out, "base") if has_base else None
     base_radiograph = _per_radiograph(out, "base")[1] if has_base else None
     for name, (what, *_) in ROWS.items():
         f = out / name / "summary.json"
@@ -127,7 +137,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--rows", default=",".join(ROWS))
     ap.add_argument("--table", action="store_true", help="only rewrite table.md from finished rows")
+    ap.add_argument("--compare", metavar="ROW,OTHER", help="print ROW's per-fold differences to OTHER and exit")
     args = ap.parse_args()
+    if args.compare:
+        row, other = args.compare.split(",")
+        print(compare(args.out, row, other))
+        return
     logging.basicConfig(level=logging.WARNING)
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.table:

@@ -17,8 +17,8 @@ from fracture_edge.runtimes import RUNTIMES, RuntimeUnavailable, check_names, op
 IMPORT_NAME = {"litert": "ai_edge_litert", "litert-ref": "ai_edge_litert", "openvino": "openvino",
                "onnxruntime": "onnxruntime", "keras": "tensorflow"}
 #: float32 must match per image; int8 must stay close on average (mean |Δp| over the probe):
-#: LiteRT's and ORT's int8 are 0.01 from float on the tiny model, and ORT's was 0.04 while its
-#: weights saturated the AVX2 kernels (see runtimes/onnx_convert.py).
+#: LiteRT's and ORT's int8 are 0.004-0.010 from float on the tiny model, and ORT's was
+#: 0.025-0.038 while its weights saturated the AVX2 kernels (benchmarks/bench/ort_int8/tiny.py).
 FLOAT32_TOLERANCE = 1e-4
 INT8_MEAN_ERROR = 0.025
 

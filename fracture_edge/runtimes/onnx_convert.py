@@ -7,8 +7,9 @@ ONNX Runtime's static quantiser (QDQ format, per-channel int8 weights, uint8 act
 calibrated on the same stratified training images as the TFLite int8 export. Weights use 7 bits
 (``reduce_range``): on x86 CPUs without VNNI, ORT multiplies uint8 by int8 with VPMADDUBSW,
 whose 16-bit pairwise sums saturate with full-range weights; on the tiny test model that made
-ORT int8 four times further from float than TFLite int8 (mean |Δp| 0.038 against 0.009, and
-0.010 with 7-bit weights), which ORT's quantization guide names as the fix. The spec is
+ORT int8 four to six times further from float than TFLite int8 (mean |Δp| 0.038 against 0.009
+in one training run, 0.025 against 0.004 in another; 0.010 and 0.005 with 7-bit weights:
+benchmarks/bench/ort_int8/tiny.py), which ORT's quantization guide names as the fix. The spec is
 embedded in the ONNX file's ``metadata_props`` under the same name as in the ``.tflite``.
 """
 

@@ -1,0 +1,72 @@
+"""Mean |Δp| from LiteRT float32 of LiteRT int8 and ONNX Runtime int8 with 8- and 7-bit weights,
+on the test suite's tiny model (the conftest recipe: 320 synthetic 64-px images, width 8,
+10 epochs, gray+edges+gray) over its 40 test images. About a minute:
+
+    .venv/bin/python benchmarks/bench/ort_int8/tiny.py /tmp/ort_tiny
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("FRACTURE_EDGE_PROGRESS", "off")
+
+from fracture_edge.data.folders import load_dataset, load_images  # noqa: E402
+from fracture_edge.data.synth import synthesize  # noqa: E402
+from fracture_edge.export import RunFolder, export_run  # noqa: E402
+from fracture_edge.export.calibration import representative_tensors  # noqa: E402
+from fracture_edge.export.variants import get_variant  # noqa: E402
+from fracture_edge.preprocess import tensor_from_gray  # noqa: E402
+from fracture_edge.runtimes import open_session  # noqa: E402
+from fracture_edge.runtimes.onnx_convert import convert_run, onnx_dir  # noqa: E402
+from fracture_edge.train import TrainConfig, train  # noqa: E402
+
+root = Path(sys.argv[1])
+data, run, exports = root / "data", root / "run", root / "export"
+if not data.exists():
+    synthesize(data, 320, seed=3, size=64)
+if not run.exists():
+    train(data, run, TrainConfig(img_size=64, epochs=10, width=8, batch_size=16, patience=10,
+                                 fusion=("gray", "edges", "gray")))
+if not exports.exists():
+    export_run(run, [get_variant("float32"), get_variant("int8")], exports, calibration_size=64, min_agreement=0.0)
+convert_run(run, calibration_size=64)
+
+reference = open_session("litert", exports / "float32" / "model.tflite", 1)
+gray = load_images(load_dataset(data).subset("test"), reference.spec).gray
+
+
+def answers(session) -> np.ndarray:
+    return np.array([session.run(tensor_from_gray(g, session.spec)) for g in gray])
+
+
+expected = answers(reference)
+print(f"LiteRT int8: mean |dp| {np.mean(np.abs(answers(open_session('litert', exports / 'int8' / 'model.tflite', 1)) - expected)):.3f}")
+print(f"ORT int8, 7-bit weights: mean |dp| {np.mean(np.abs(answers(open_session('onnxruntime', onnx_dir(run) / 'int8' / 'model.onnx', 1)) - expected)):.3f}")
+
+# 8-bit weights: the same quantiser with reduce_range off, same calibration images.
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static  # noqa: E402
+
+x, _ = representative_tensors(RunFolder(run).samples, reference.spec, 64, 0)
+
+
+class Reader(CalibrationDataReader):
+    def __init__(self):
+        self._it = iter(x[i:i + 1] for i in range(len(x)))
+
+    def get_next(self):
+        batch = next(self._it, None)
+        return None if batch is None else {"image": batch}
+
+
+full = root / "int8_8bit.onnx"
+quantize_static(str(onnx_dir(run) / "float32" / "model.onnx"), str(full), Reader(), quant_format=QuantFormat.QDQ,
+                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
+import onnxruntime as ort  # noqa: E402
+
+s = ort.InferenceSession(str(full), providers=["CPUExecutionProvider"])
+got = np.array([s.run(None, {"image": tensor_from_gray(g, reference.spec)[None].astype(np.float32)})[0].ravel()[0]
+                for g in gray])
+print(f"ORT int8, 8-bit weights: mean |dp| {np.mean(np.abs(got - expected)):.3f}")

@@ -10,8 +10,12 @@ interrupted run resumes):
 
 Data: ../shared/data/multiregion-dev, unpacked into OUT/images; families and folds are the
 product's own (`fracture_edge.data.split.family_folds`, seed 0), the same for every row. The
-base row is the default recipe (TrainConfig) at 64 px; every other row changes
-one thing, so its difference from the base is that choice's effect.
+base row is the first recipe (data-matched augmentation, family-balanced loss) at 64 px; the
+rows above the line each change one thing in it, so a row's difference from the base is that
+choice's effect. The rows named ``96px-noaug-class+...`` each change one thing in the default
+recipe that those rows chose (96 px, no augmentation, class-balanced loss); compare them with
+``--compare ROW,96px-noaug-class``. Every row spells out its full recipe, so changing
+TrainConfig's defaults does not change what a row measures.
 """
 
 from __future__ import annotations
@@ -37,12 +41,15 @@ REPO = Path(__file__).resolve().parents[1].parent
 DATA = REPO.parent / "shared" / "data" / "multiregion-dev"
 HERE = Path(__file__).resolve().parent
 
-#: the base row: the default recipe but at 64 px (every row then costs about 19 minutes here;
-#: the default input size, 96 px, is the row that measured it)
-BASE = replace(TrainConfig(), img_size=64)
+#: the base row: the first recipe, at 64 px (every row then costs about 19 minutes here)
+BASE = replace(TrainConfig(), img_size=64, augment=Augment(), balance="family")
+#: the default recipe (TrainConfig) that the rows below chose, as overrides of BASE
+DEFAULT = {"img_size": 96, "augment": NONE, "balance": "class"}
+#: augmentation by mirroring only: the copies in this data are mirrored as often as rotated
+FLIPS = replace(NONE, flip_h=True, flip_v=True)
 #: row -> (what changes, TrainConfig overrides, cross_validate options)
 ROWS: dict[str, tuple] = {
-    "base": ("base: the default recipe at 64 px (width 16, 15 epochs)", {}, {"variants": ("int8",)}),
+    "base": ("base: the first recipe (data-matched augmentation, family-balanced loss) at 64 px, width 16, 15 epochs", {}, {"variants": ("int8",)}),
     "rot15": ("rotation ±15° instead of any angle", {"augment": replace(Augment(), max_rotation=15.0)}),
     "no-zoom": ("no random crop", {"augment": replace(Augment(), zoom=0.0)}),
     "no-augment": ("no augmentation at all", {"augment": NONE}),
@@ -50,7 +57,7 @@ ROWS: dict[str, tuple] = {
     "constant-lr": ("constant learning rate instead of cosine decay", {"schedule": "constant"}),
     "bn0.9": ("BatchNorm momentum 0.9 instead of 0.99", {"bn_momentum": 0.9}),
     "window1": ("best single epoch instead of averaging the best 3-epoch window", {"window": 1}),
-    "96px": ("input 96 px instead of 64: the default", {"img_size": 96}, {"save_models": True}),
+    "96px": ("input 96 px instead of 64", {"img_size": 96}, {"save_models": True}),
     "width32": ("width 32 instead of 16", {"width": 32}, {"save_models": True}),
     "smooth0.1": ("label smoothing 0.1", {"label_smoothing": 0.1}),
     "no-reg": ("no dropout and no L2 weight decay (instead of 0.3 and 1e-4)", {"dropout": 0.0, "l2": 0.0}),
@@ -58,12 +65,19 @@ ROWS: dict[str, tuple] = {
     "30epochs": ("30 epochs instead of 15", {"epochs": 30, "patience": 10}),
     "pretrain": ("encoder pretrained self-supervised (SimCLR, 5 epochs) on the fold's training images",
                  {}, {"pretrain": PretrainConfig(epochs=5)}),
-    "96px-class": ("96 px and class-balanced loss: a next default candidate",
+    "96px-class": ("96 px and class-balanced loss",
                    {"img_size": 96, "balance": "class"}, {"variants": ("int8",)}),
-    "96px-noaug": ("96 px without augmentation: a next default candidate",
+    "96px-noaug": ("96 px without augmentation",
                    {"img_size": 96, "augment": NONE}, {"variants": ("int8",)}),
-    "96px-noaug-class": ("96 px, no augmentation, class-balanced loss: a next default candidate",
-                         {"img_size": 96, "augment": NONE, "balance": "class"}, {"variants": ("int8",)}),
+    "96px-noaug-class": ("96 px, no augmentation, class-balanced loss: the default",
+                         DEFAULT, {"variants": ("int8",)}),
+    "96px-noaug-class+width32": ("the default with width 32 instead of 16", {**DEFAULT, "width": 32}),
+    "96px-noaug-class+flips": ("the default with random mirroring (both axes) as its only augmentation",
+                               {**DEFAULT, "augment": FLIPS}),
+    "96px-noaug-class+30epochs": ("the default with 30 epochs instead of 15 (patience 10)",
+                                  {**DEFAULT, "epochs": 30, "patience": 10}),
+    "96px-noaug-class+no-reg": ("the default without dropout and L2 weight decay",
+                                {**DEFAULT, "dropout": 0.0, "l2": 0.0}),
     "distilled": ("base student distilled (soft-label weight 0.5) from the 96px fold models",
                   {"distill": 0.5}, {"variants": ("int8",), "teachers": ("96px",)}),
 }
@@ -92,23 +106,27 @@ def _fold_aucs(out: Path, name: str) -> list[float]:
 
 
 def compare(out: Path, row: str, other: str) -> str:
-    """ROW against OTHER fold by fold (the table pairs every row with the base only)."""
+    """ROW against OTHER fold by fold (the table pairs every row with its reference only)."""
     return (f"{row} vs {other}: per file {_paired(_fold_aucs(out, row), _fold_aucs(out, other))}, "
             f"per radiograph {_paired(_per_radiograph(out, row)[1], _per_radiograph(out, other)[1])}")
 
 
+def reference(name: str) -> str:
+    """The row a row is paired with in the table: the default for ``96px-noaug-class+...``
+    rows, the base for the others."""
+    return "96px-noaug-class" if "+" in name else "base"
+
+
 def table(out: Path) -> str:
     """One line per finished row, then the family sizes behind the two AUCs. The folds are the
-    same in every row, so a row's effect is best read from its per-fold differences to the
-    base row (paired), not from the pooled intervals, which mostly reflect which families
+    same in every row, so a row's effect is best read from its per-fold differences to its
+    reference row (paired), not from the pooled intervals, which mostly reflect which families
     landed in which fold."""
-    lines = ["| row | change | pooled AUC [95 % family CI] | fold AUC mean ± sd | Δ fold AUC vs base, "
-             "mean ± sd (folds better) | AUC per radiograph | Δ per radiograph vs base, by fold | balanced acc. | "
-             "F1 | int8 AUC | min |",
+    lines = ["| row | change | pooled AUC [95 % family CI] | fold AUC mean ± sd | Δ fold AUC vs reference, "
+             "mean ± sd (folds better) | AUC per radiograph | Δ per radiograph vs reference, by fold | "
+             "balanced acc. | F1 | int8 AUC | min |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     has_base = (out / "base" / "summary.json").exists()
-    base_folds = _fold_aucs(out, "base") if has_base else None
-    base_radiograph = _per_radiograph(out, "base")[1] if has_base else None
     for name, (what, *_) in ROWS.items():
         f = out / name / "summary.json"
         if not f.exists():
@@ -117,9 +135,10 @@ def table(out: Path) -> str:
         p = s["pooled"]
         int8 = s["variants"].get("int8", {}).get("auc")
         radiograph, radiograph_folds = _per_radiograph(out, name)
-        compare = has_base and name != "base"
-        delta = _paired([f["auc"] for f in s["per_fold"]], base_folds) if compare else ""
-        delta_radiograph = _paired(radiograph_folds, base_radiograph) if compare else ""
+        ref = reference(name)
+        paired = name != ref and (out / ref / "summary.json").exists()
+        delta = _paired([f["auc"] for f in s["per_fold"]], _fold_aucs(out, ref)) if paired else ""
+        delta_radiograph = _paired(radiograph_folds, _per_radiograph(out, ref)[1]) if paired else ""
         lines.append(f"| {name} | {what} | {p['auc']:.3f} [{p['auc_interval'][0]:.3f}, {p['auc_interval'][1]:.3f}] | "
                      f"{s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f} | {delta} | {radiograph:.3f} | "
                      f"{delta_radiograph} | {p['balanced_accuracy']:.3f} | "

@@ -132,12 +132,16 @@ _RECIPE_OPTIONS = [
     click.option("--patience", type=int, help="Stop after this many epochs without a better windowed val AUC."),
     click.option("--window", type=int, help="Average the weights of the best N consecutive epochs (1: best epoch)."),
     click.option("--balance", type=click.Choice(["family", "class"]), help="Loss weighting: equal weight per "
-                 "family within a class, or per file."),
+                 "file within a class (default), or per family (copies of one radiograph share one weight)."),
     click.option("--schedule", type=click.Choice(["cosine", "constant"]), help="Learning-rate schedule."),
-    click.option("--rotation", type=float, help="Augmentation: max rotation in degrees (180: any angle)."),
-    click.option("--zoom", type=float, help="Augmentation: random crop, scale up to 1 + ZOOM."),
-    click.option("--noise", type=float, help="Augmentation: Gaussian noise sigma in grey levels."),
-    click.option("--no-augment", is_flag=True, help="Train without augmentation."),
+    click.option("--augment/--no-augment", default=None,
+                 help="Augment with flips, rotation by any angle, crops, contrast and exposure (the default "
+                      "trains without: family CV measured it better here, see benchmarks/recipe)."),
+    click.option("--rotation", type=float, help="Augmentation (implies --augment): max rotation in degrees "
+                                                "(180: any angle)."),
+    click.option("--zoom", type=float, help="Augmentation (implies --augment): random crop, scale up to 1 + ZOOM."),
+    click.option("--noise", type=float, help="Augmentation (implies --augment): Gaussian noise sigma in grey "
+                                             "levels."),
     click.option("--dropout", type=float),
     click.option("--l2", type=float, help="deepconvnet: L2 weight decay on conv kernels."),
     click.option("--bn-momentum", type=float, help="deepconvnet: BatchNorm moving-average momentum."),
@@ -161,20 +165,28 @@ def _recipe_options(f):
 
 def _train_config(kw: dict):
     """A TrainConfig from the recipe options given; the rest keep the recipe's defaults, which
-    live in one place (:class:`~fracture_edge.train.TrainConfig`)."""
+    live in one place (:class:`~fracture_edge.train.TrainConfig`). ``--augment`` starts from the
+    data-matched augmentation (:class:`~fracture_edge.augment.Augment`); ``--rotation`` and
+    the like adjust it and so imply ``--augment``."""
     from dataclasses import replace
 
-    from .augment import NONE
+    from .augment import NONE, Augment
+    from .errors import InputError
     from .train import TrainConfig
 
+    augment = kw.pop("augment", None)     # a flag here, an Augment in TrainConfig
     fields = {k: kw.pop(k) for k in list(kw) if k in TrainConfig.__dataclass_fields__ and kw[k] is not None}
     if fields.get("fusion"):
         fields["fusion"] = tuple(c.strip() for c in fields["fusion"].split(",") if c.strip())
     cfg = TrainConfig(**fields)
-    augment = {_AUGMENT_KEYS[k]: kw.pop(k) for k in list(_AUGMENT_KEYS) if kw.get(k) is not None}
-    if kw.pop("no_augment", False):
+    adjust = {_AUGMENT_KEYS[k]: kw.pop(k) for k in list(_AUGMENT_KEYS) if kw.get(k) is not None}
+    if augment is False and adjust:
+        raise InputError("--no-augment contradicts --rotation, --zoom and --noise (they adjust the augmentation)")
+    if augment is False:
         return replace(cfg, augment=NONE)
-    return replace(cfg, augment=replace(cfg.augment, **augment)) if augment else cfg
+    if augment or adjust:
+        return replace(cfg, augment=replace(Augment(), **adjust))
+    return cfg
 
 
 @cli.command(epilog="Example: fracture-edge train split.csv --arch deepconvnet --out runs/dcn "

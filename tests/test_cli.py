@@ -113,3 +113,37 @@ def test_inspect_prints_spec_and_manifest(tiny_exports):
     info = json.loads(proc.stdout)
     assert info["spec"]["schema"] == "fracture_edge.spec" and info["input"]["dtype"] == "uint8"
     assert info["manifest"]["variant"] == "int8"
+
+
+@pytest.mark.parametrize("args, augment", [
+    ([], "none"), (["--no-augment"], "none"), (["--augment"], "matched"), (["--rotation", "15"], "rotation 15"),
+], ids=["default", "no-augment", "augment", "rotation"])
+def test_recipe_options_reach_the_train_config(args, augment, tmp_path, monkeypatch):
+    """The default recipe trains without augmentation and with per-file class weights (what
+    benchmarks/recipe chose); --augment starts from the data-matched set, which --rotation and
+    the like adjust."""
+    from dataclasses import replace
+
+    from click.testing import CliRunner
+
+    from fracture_edge import train
+    from fracture_edge.augment import NONE, Augment
+    from fracture_edge.cli import cli
+
+    seen = {}
+
+    def fake_train(data, out, cfg, **kw):
+        seen["cfg"] = cfg
+        raise SystemExit(0)
+
+    monkeypatch.setattr(train, "train", fake_train)
+    result = CliRunner().invoke(cli, ["train", str(tmp_path), "--out", str(tmp_path / "r"), *args])
+    assert result.exit_code == 0, result.output
+    expected = {"none": NONE, "matched": Augment(), "rotation 15": replace(Augment(), max_rotation=15.0)}[augment]
+    assert seen["cfg"].augment == expected
+    assert seen["cfg"].balance == "class"
+
+
+def test_no_augment_with_an_augmentation_option_is_refused(tmp_path):
+    _one_line_error(run_cli("train", str(tmp_path), "--out", str(tmp_path / "r"), "--no-augment", "--zoom", "0.1"),
+                    "--no-augment contradicts")

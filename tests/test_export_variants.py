@@ -95,9 +95,10 @@ def test_pruning_variants_share_one_pruned_model(all_exports):
 
 
 def test_fine_tunes_train_as_the_run_was_trained(tiny_run, monkeypatch):
-    """A run trained without augmentation and with class-balanced loss is fine-tuned the same way."""
+    """A run trained with augmentation and per-family loss weights (not the defaults) is
+    fine-tuned the same way."""
     from fracture_edge import train
-    from fracture_edge.augment import NONE
+    from fracture_edge.augment import Augment
     from fracture_edge.export import RunFolder
     from fracture_edge.export.finetune import FineTunes
 
@@ -108,9 +109,10 @@ def test_fine_tunes_train_as_the_run_was_trained(tiny_run, monkeypatch):
 
     monkeypatch.setattr(train, "make_train_dataset", dataset)
     run = RunFolder(tiny_run)
-    run.manifest = {"config": {**run.manifest["config"], "augment": dataclasses.asdict(NONE), "balance": "class"}}
+    matched = Augment(max_rotation=15.0)
+    run.manifest = {"config": {**run.manifest["config"], "augment": dataclasses.asdict(matched), "balance": "family"}}
     FineTunes(run)._data()
-    assert seen == {"augment": NONE, "balance": "class"}
+    assert seen == {"augment": matched, "balance": "family"}
 
 
 def test_choose_maps_flags_to_the_table():

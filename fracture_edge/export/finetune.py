@@ -80,7 +80,8 @@ class FineTunes:
 
     def _data(self):
         """The run's training pipeline: its recorded augmentation and loss weighting (runs
-        written before these were recorded get the defaults)."""
+        written before these were recorded trained with what was the default then: the
+        data-matched augmentation and per-family weights)."""
         from ..train import make_train_dataset
 
         config = self.run.manifest.get("config", {})

@@ -78,6 +78,8 @@ ROWS: dict[str, tuple] = {
                                   {**DEFAULT, "epochs": 30, "patience": 10}),
     "96px-noaug-class+no-reg": ("the default without dropout and L2 weight decay",
                                 {**DEFAULT, "dropout": 0.0, "l2": 0.0}),
+    "96px-noaug-class+constant-lr": ("the default with a constant learning rate instead of cosine decay",
+                                     {**DEFAULT, "schedule": "constant"}),
     "distilled": ("base student distilled (soft-label weight 0.5) from the 96px fold models",
                   {"distill": 0.5}, {"variants": ("int8",), "teachers": ("96px",)}),
 }

@@ -10,13 +10,19 @@ from .data.folders import load_dataset, load_images
 from .errors import InputError
 from .io import write_json
 from .metrics import classification_metrics
+from .operating_point import apply_temperature
 from .plots import confusion_matrix, roc_curves
 from .spec import PreprocessSpec
 
 
 def evaluate_arrays(y_true, prob, spec: PreprocessSpec, out_dir: Path, title: str = "") -> dict:
-    """Write ``metrics.json``, ``roc.png`` and ``confusion.png`` into ``out_dir``; return metrics."""
+    """Write ``metrics.json``, ``roc.png`` and ``confusion.png`` into ``out_dir``; return metrics.
+
+    ``prob`` is the model's raw output. The spec's threshold was chosen on temperature-scaled
+    probabilities, so they are scaled first, as predict and bench do; thresholding the raw
+    output would put the cut far from the operating point (AUC is unchanged either way)."""
     out_dir = Path(out_dir)
+    prob = apply_temperature(prob, spec.temperature)
     m = classification_metrics(y_true, prob, spec.threshold)
     write_json(out_dir / "metrics.json", m)
     roc_curves({title or "model": (np.asarray(y_true), np.asarray(prob))}, out_dir / "roc.png", title=f"ROC {title}")

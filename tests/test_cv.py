@@ -81,6 +81,21 @@ def test_temperature_recovers_known_miscalibration():
     assert op["sensitivity"] >= 0.9 and op["temperature"] == pytest.approx(t, rel=1e-3)
 
 
+def test_evaluation_thresholds_the_calibrated_probability(tmp_path):
+    """A run's eval applies the spec's threshold where it was chosen: on the probabilities after
+    temperature scaling, as predict and bench report them."""
+    from dataclasses import replace
+
+    from fracture_edge.evaluate import evaluate_arrays
+    from fracture_edge.spec import PreprocessSpec
+
+    raw = np.array([0.005, 0.02, 0.2, 0.9])                  # calibrated at T=4: 0.21, 0.28, 0.41, 0.64
+    spec = replace(PreprocessSpec(height=64, width=64), threshold=0.25, temperature=4.0)
+    m = evaluate_arrays([0, 1, 1, 1], raw, spec, tmp_path)
+    assert m["confusion"] == [[1, 0], [0, 3]]
+    assert m["auc"] == 1.0
+
+
 @pytest.mark.slow
 def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     families = make_leaky_folder(tmp_path / "data", sources=40, with_copies=16)

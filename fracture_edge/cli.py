@@ -472,8 +472,21 @@ def demo(out, n, img_size, epochs, seed):
     run_demo(out, n=n, img_size=img_size, epochs=epochs, seed=seed, echo=click.echo)
 
 
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM (a scheduler's kill, ``timeout``) into SystemExit, so that the ``finally``
+    blocks of atomic writes run and a killed command leaves no temporary folder behind (by
+    default Python dies on SIGTERM without unwinding). Signal handlers can only be set from
+    the main thread; elsewhere the default stays."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def main(argv=None) -> None:
     """Console entry point: user errors become one line and exit code 2."""
+    _exit_on_sigterm()
     try:
         cli.main(args=argv, prog_name="fracture-edge", standalone_mode=False)
     except click.exceptions.Abort:

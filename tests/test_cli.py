@@ -147,3 +147,20 @@ def test_recipe_options_reach_the_train_config(args, augment, tmp_path, monkeypa
 def test_no_augment_with_an_augmentation_option_is_refused(tmp_path):
     _one_line_error(run_cli("train", str(tmp_path), "--out", str(tmp_path / "r"), "--no-augment", "--zoom", "0.1"),
                     "--no-augment contradicts")
+
+
+def test_sigterm_leaves_no_temporary_folder(tmp_path):
+    """A command killed with SIGTERM while it writes exits 143 and removes its temporary folder."""
+    import signal
+    import time
+
+    code = "from fracture_edge.cli import main; main(['data', 'synth', 'out', '--n', '100000', '--size', '64'])"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "FRACTURE_EDGE_PROGRESS": "off"})
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.*.tmp/*/*/*.png")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "timeout"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM, proc.stderr.read()
+    assert list(tmp_path.iterdir()) == []

@@ -16,11 +16,17 @@ from fracture_edge.runtimes import RUNTIMES, RuntimeUnavailable, check_names, op
 #: runtime -> the Python module its package installs (to skip where absent).
 IMPORT_NAME = {"litert": "ai_edge_litert", "litert-ref": "ai_edge_litert", "openvino": "openvino",
                "onnxruntime": "onnxruntime", "keras": "tensorflow"}
-#: float32 must match per image; int8 must stay close on average (mean |Δp| over the probe):
-#: LiteRT's and ORT's int8 are 0.004-0.010 from float on the tiny model, and ORT's was
-#: 0.025-0.038 while its weights saturated the AVX2 kernels (benchmarks/bench/ort_int8/tiny.py).
+#: float32 must match per image; int8 must stay close on average (mean |Δp| over the probe).
+#: Measured on the tiny model (benchmarks/bench/ort_int8/tiny.py, two trainings per recipe):
+#: LiteRT's and ORT's int8 are 0.004-0.010 from float; ORT's was 0.025-0.044 while its 8-bit
+#: weights saturated the AVX2 kernels (VPMADDUBSW's 16-bit pair sums), which the limit catches.
+#: OpenVINO runs the same full-int8 .tflite with that saturation on CPUs without VNNI (OpenVINO
+#: documents it: docs.openvino.ai/latest/pot_saturation_issue.html) and lands 0.029-0.030 from
+#: float, so its limit is looser: it still catches a broken adapter (a wrong scale or zero
+#: point moves probabilities by 0.1 and more), not its kernel's rounding.
 FLOAT32_TOLERANCE = 1e-4
-INT8_MEAN_ERROR = 0.025
+INT8_MEAN_ERROR = {"openvino": 0.05}
+INT8_MEAN_ERROR_DEFAULT = 0.015
 
 
 def test_every_runtime_in_the_table_is_tested():
@@ -74,7 +80,7 @@ def test_adapter_matches_litert_float32(runtime, variant, tiny_run, tiny_exports
     if variant == "float32":
         np.testing.assert_allclose(got, expected, atol=FLOAT32_TOLERANCE)
     else:
-        assert np.mean(np.abs(got - expected)) <= INT8_MEAN_ERROR
+        assert np.mean(np.abs(got - expected)) <= INT8_MEAN_ERROR.get(runtime, INT8_MEAN_ERROR_DEFAULT)
 
 
 def _onnx_or_none(runtime, tiny_run):

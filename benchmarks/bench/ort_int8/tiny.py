@@ -1,4 +1,5 @@
-"""Mean |Δp| from LiteRT float32 of LiteRT int8 and ONNX Runtime int8 with 8- and 7-bit weights,
+"""Mean |Δp| from LiteRT float32 of the int8 .tflite on LiteRT, LiteRT's reference kernels and
+OpenVINO, and of ONNX Runtime int8 with 8- and 7-bit weights,
 on the test suite's tiny model (the conftest recipe: 320 synthetic 64-px images, width 8,
 10 epochs, gray+edges+gray) over its 40 test images. About a minute:
 
@@ -43,7 +44,10 @@ def answers(session) -> np.ndarray:
 
 
 expected = answers(reference)
-print(f"LiteRT int8: mean |dp| {np.mean(np.abs(answers(open_session('litert', exports / 'int8' / 'model.tflite', 1)) - expected)):.3f}")
+print(f"LiteRT float32: mean p {expected.mean():.3f}, mean |p - 0.5| {np.mean(np.abs(expected - 0.5)):.3f}")
+for runtime in ("litert", "litert-ref", "openvino"):      # the same int8 .tflite on each
+    print(f"{runtime} int8: mean |dp| "
+          f"{np.mean(np.abs(answers(open_session(runtime, exports / 'int8' / 'model.tflite', 1)) - expected)):.3f}")
 print(f"ORT int8, 7-bit weights: mean |dp| {np.mean(np.abs(answers(open_session('onnxruntime', onnx_dir(run) / 'int8' / 'model.onnx', 1)) - expected)):.3f}")
 
 # 8-bit weights: the same quantiser with reduce_range off, same calibration images.

@@ -4,9 +4,11 @@ Labels are what this data lacks: 348 source radiographs, and no pretrained weigh
 downloaded here. Images without labels cost nothing, so the encoder (everything up to the
 global pooling) first learns to give two augmented views of one radiograph the same
 embedding and views of different radiographs different ones (the NT-Xent loss of SimCLR,
-Chen et al. 2020). The augmentations are the training ones (any-angle rotation, flips,
-exposure, crop), so what the encoder learns to ignore is exactly how copies of one radiograph
-differ in the public sets.
+Chen et al. 2020). The views come from the data-matched augmentation (any-angle rotation,
+flips, exposure, crop: :class:`.augment.Augment`), so what the encoder learns to ignore is
+exactly how copies of one radiograph differ in the public sets. It is the pretraining's own
+(``PretrainConfig.augment``), not the classifier recipe's: the default recipe trains without
+augmentation, and two identical views would make the task trivial.
 
 ``fracture-edge pretrain DATA --out DIR`` writes ``DIR/encoder.h5`` (the encoder's layers,
 loaded by name) for ``train --weights DIR/encoder.h5`` with the same ``--arch``, ``--width``
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .augment import Augment
 from .data.folders import LoadedImages, Sample, load_dataset, load_images
 from .decode import image_files
 from .errors import InputError
@@ -43,6 +46,7 @@ class PretrainConfig:
     temperature: float = 0.2        # NT-Xent softmax temperature
     projection: int = 64            # width of the projection head (discarded after pretraining)
     seed: int = 0
+    augment: Augment = Augment()    # how the two views of an image differ
 
 
 def check_pretrain(cfg: PretrainConfig) -> None:
@@ -90,7 +94,7 @@ def fit_encoder(gray: np.ndarray, spec: PreprocessSpec, recipe: TrainConfig, cfg
     encoder = encoder_of(model)
     head = keras.Sequential([keras.layers.Dense(cfg.projection, activation="relu"),
                              keras.layers.Dense(cfg.projection)], name="projection")
-    load = augmented_loader(gray, spec, recipe.augment, cfg.seed)
+    load = augmented_loader(gray, spec, cfg.augment, cfg.seed)
 
     def views(i):
         x1 = tf.numpy_function(load, [i], tf.float32)

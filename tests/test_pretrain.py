@@ -27,6 +27,28 @@ def test_nt_xent_is_low_for_matching_pairs_and_chance_for_random_ones():
     assert unrelated > 0.9 * chance
 
 
+def test_pretraining_views_are_augmented_whatever_the_recipe(monkeypatch):
+    """The default recipe trains without augmentation; SimCLR's two views must still differ, so
+    pretraining draws them from its own (data-matched) augmentation."""
+    from fracture_edge import pretrain
+    from fracture_edge.augment import NONE, Augment
+    from fracture_edge.train import TrainConfig, default_spec
+
+    recipe = TrainConfig(img_size=64, width=4)
+    assert recipe.augment == NONE
+    seen = []
+    real = pretrain.augmented_loader
+
+    def loader(gray, spec, augment, seed):
+        seen.append(augment)
+        return real(gray, spec, augment, seed)
+
+    monkeypatch.setattr(pretrain, "augmented_loader", loader)
+    gray = np.random.default_rng(0).integers(0, 256, (16, 64, 64), dtype=np.uint8)
+    pretrain.fit_encoder(gray, default_spec(recipe), recipe, pretrain.PretrainConfig(epochs=1, batch_size=8))
+    assert seen == [Augment()]
+
+
 @pytest.mark.slow
 def test_pretrain_then_train_from_its_encoder(tmp_path, synth_dir):
     out = tmp_path / "pre"

@@ -57,7 +57,7 @@ def convert_run(run_dir, calibration_size: int = 200, seed: int = 0) -> list[Pat
     float_bytes = _to_onnx(run)
     with atomic_dir(onnx_dir(run_dir), force=True) as tmp:
         write_bytes(tmp / "float32" / "model.onnx", float_bytes)
-        _quantize(tmp / "float32" / "model.onnx", tmp / "int8" / "model.onnx", x)
+        quantize(tmp / "float32" / "model.onnx", tmp / "int8" / "model.onnx", x)
         for v in VARIANT_FILES:
             write_json(tmp / v / "manifest.json", {
                 "kind": "fracture-edge onnx", "variant": v, "source_run": str(run_dir.resolve()),
@@ -82,7 +82,9 @@ def _to_onnx(run) -> bytes:
     return proto.SerializeToString()
 
 
-def _quantize(float_path: Path, int8_path: Path, x: np.ndarray) -> None:
+def quantize(float_path: Path, int8_path: Path, x: np.ndarray, reduce_range: bool = True) -> None:
+    """Static QDQ int8 calibrated on ``x``. ``reduce_range`` (7-bit weights) avoids the AVX2
+    saturation of full-range weights (benchmarks/bench/ort_int8, which measures both)."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
@@ -97,7 +99,7 @@ def _quantize(float_path: Path, int8_path: Path, x: np.ndarray) -> None:
     int8_path.parent.mkdir(parents=True, exist_ok=True)
     quantize_static(str(float_path), str(int8_path), Reader(), quant_format=QuantFormat.QDQ,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
-                    reduce_range=True)
+                    reduce_range=reduce_range)
     proto = onnx.load(str(int8_path))
     if METADATA_NAME not in {p.key for p in proto.metadata_props}:
         spec_json = {p.key: p.value for p in onnx.load(str(float_path)).metadata_props}[METADATA_NAME]

@@ -21,7 +21,7 @@ from fracture_edge.export.calibration import representative_tensors  # noqa: E40
 from fracture_edge.export.variants import get_variant  # noqa: E402
 from fracture_edge.preprocess import tensor_from_gray  # noqa: E402
 from fracture_edge.runtimes import open_session  # noqa: E402
-from fracture_edge.runtimes.onnx_convert import convert_run, onnx_dir  # noqa: E402
+from fracture_edge.runtimes.onnx_convert import convert_run, onnx_dir, quantize  # noqa: E402
 from fracture_edge.train import TrainConfig, train  # noqa: E402
 
 root = Path(sys.argv[1])
@@ -51,23 +51,9 @@ for runtime in ("litert", "litert-ref", "openvino"):      # the same int8 .tflit
 print(f"ORT int8, 7-bit weights: mean |dp| {np.mean(np.abs(answers(open_session('onnxruntime', onnx_dir(run) / 'int8' / 'model.onnx', 1)) - expected)):.3f}")
 
 # 8-bit weights: the same quantiser with reduce_range off, same calibration images.
-from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static  # noqa: E402
-
 x, _ = representative_tensors(RunFolder(run).samples, reference.spec, 64, 0)
-
-
-class Reader(CalibrationDataReader):
-    def __init__(self):
-        self._it = iter(x[i:i + 1] for i in range(len(x)))
-
-    def get_next(self):
-        batch = next(self._it, None)
-        return None if batch is None else {"image": batch}
-
-
 full = root / "int8_8bit.onnx"
-quantize_static(str(onnx_dir(run) / "float32" / "model.onnx"), str(full), Reader(), quant_format=QuantFormat.QDQ,
-                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
+quantize(onnx_dir(run) / "float32" / "model.onnx", full, x, reduce_range=False)
 import onnxruntime as ort  # noqa: E402
 
 s = ort.InferenceSession(str(full), providers=["CPUExecutionProvider"])

@@ -5,9 +5,13 @@ rotated, re-exposed image, exactly as they would be for a real radiograph taken 
 The ranges of :class:`Augment` match how this data varies: the public sets hold copies of one
 radiograph rotated by arbitrary angles and mirrored, taken at different exposures and cropped
 differently, so a model should not care about any of these. The default recipe nevertheless
-trains with :data:`NONE`: family cross-validation scored it higher (benchmarks/recipe),
-plausibly because those copies already supply the variation; ``train --augment`` turns the
-data-matched set on.
+trains with :data:`ZOOM_ONLY`, random crops and nothing else: family cross-validation scored it
+higher (benchmarks/recipe), plausibly because those copies already supply the variation;
+``train --augment`` turns the data-matched set on.
+
+No augmentation is ``None`` wherever a recipe takes an :class:`Augment`, never an instance with
+its fields zeroed: a zeroed instance once kept the class default ``zoom`` and so cropped every
+image of recipes recorded as "no augmentation".
 """
 
 from __future__ import annotations
@@ -54,4 +58,15 @@ class Augment:
         return np.ascontiguousarray(out)
 
 
-NONE = Augment(flip_h=False, flip_v=False, max_rotation=0.0, contrast=0.0, brightness=0.0)
+#: random crops (scale 1-1.15, shifted) and nothing else: the recipe the rows once recorded as
+#: "no augmentation" measured (benchmarks/recipe, rows ``*zoom*``)
+ZOOM_ONLY = Augment(flip_h=False, flip_v=False, max_rotation=0.0, contrast=0.0, brightness=0.0, zoom=0.15)
+
+
+def recorded(config: dict) -> Augment | None:
+    """The augmentation a run manifest's ``config`` records: ``None`` (off) or an :class:`Augment`;
+    runs written before it was recorded trained with what was the default then, the
+    data-matched set."""
+    if "augment" not in config:
+        return Augment()
+    return None if config["augment"] is None else Augment(**config["augment"])

@@ -135,8 +135,9 @@ _RECIPE_OPTIONS = [
                  "file within a class (default), or per family (copies of one radiograph share one weight)."),
     click.option("--schedule", type=click.Choice(["cosine", "constant"]), help="Learning-rate schedule."),
     click.option("--augment/--no-augment", default=None,
-                 help="Augment with flips, rotation by any angle, crops, contrast and exposure (the default "
-                      "trains without: family CV measured it better here, see benchmarks/recipe)."),
+                 help="Augment with flips, rotation by any angle, crops, contrast and exposure; --no-augment "
+                      "trains on the images as they are (the default crops at random and does nothing else: "
+                      "family CV measured it better here, see benchmarks/recipe)."),
     click.option("--rotation", type=float, help="Augmentation (implies --augment): max rotation in degrees "
                                                 "(180: any angle)."),
     click.option("--zoom", type=float, help="Augmentation (implies --augment): random crop, scale up to 1 + ZOOM."),
@@ -170,7 +171,7 @@ def _train_config(kw: dict):
     the like adjust it and so imply ``--augment``."""
     from dataclasses import replace
 
-    from .augment import NONE, Augment
+    from .augment import Augment
     from .errors import InputError
     from .train import TrainConfig
 
@@ -183,7 +184,7 @@ def _train_config(kw: dict):
     if augment is False and adjust:
         raise InputError("--no-augment contradicts --rotation, --zoom and --noise (they adjust the augmentation)")
     if augment is False:
-        return replace(cfg, augment=NONE)
+        return replace(cfg, augment=None)
     if augment or adjust:
         return replace(cfg, augment=replace(Augment(), **adjust))
     return cfg

@@ -7,8 +7,8 @@ embedding and views of different radiographs different ones (the NT-Xent loss of
 Chen et al. 2020). The views come from the data-matched augmentation (any-angle rotation,
 flips, exposure, crop: :class:`.augment.Augment`), so what the encoder learns to ignore is
 exactly how copies of one radiograph differ in the public sets. It is the pretraining's own
-(``PretrainConfig.augment``), not the classifier recipe's: the default recipe trains without
-augmentation, and two identical views would make the task trivial.
+(``PretrainConfig.augment``), not the classifier recipe's: the default recipe only crops, and
+views that differ by a crop alone would make the task nearly trivial.
 
 ``fracture-edge pretrain DATA --out DIR`` writes ``DIR/encoder.h5`` (the encoder's layers,
 loaded by name) for ``train --weights DIR/encoder.h5`` with the same ``--arch``, ``--width``

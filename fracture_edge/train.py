@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .augment import NONE, Augment
+from .augment import ZOOM_ONLY, Augment
 from .data.folders import Dataset, LoadedImages, Sample, load_dataset, load_images
 from .data.leakage import warn_if_leaky
 from .distribute import check_strategy, distribution_strategy, is_chief, output_dir
@@ -55,11 +55,11 @@ class TrainConfig:
     fusion: tuple[str, ...] | None = None   # None: the architecture's default channels
     canny_low: float = 50.0
     canny_high: float = 150.0
-    # No augmentation and per-file class weights: together, family-CV AUC 0.797 vs 0.686 for the
+    # Random crops only and per-file class weights: together, family-CV AUC 0.797 vs 0.686 for the
     # data-matched augmentation (Augment()) with per-family weights, better in 4 of 5 folds
-    # (benchmarks/recipe, rows 96px-noaug-class and 96px); the data's own copies already come
-    # rotated, mirrored and re-exposed.
-    augment: Augment = NONE
+    # (benchmarks/recipe, rows 96px-zoom-class and 96px); the data's own copies already come
+    # rotated, mirrored and re-exposed. None trains on the decoded, resized images as they are.
+    augment: Augment | None = ZOOM_ONLY
     balance: str = "class"                 # loss weights: "class" or "family" (see sample_weights)
     schedule: str = "cosine"               # learning rate per stage: "cosine" decay or "constant"
     window: int = 3                        # average the weights of the best window of epochs
@@ -183,10 +183,13 @@ def tensors(images: LoadedImages, spec: PreprocessSpec) -> np.ndarray:
     return np.stack([tensor_from_gray(g, spec) for g in images.gray])
 
 
-def augmented_loader(gray: np.ndarray, spec: PreprocessSpec, augment: Augment, seed: int):
+def augmented_loader(gray: np.ndarray, spec: PreprocessSpec, augment: Augment | None, seed: int):
     """``load(i)``: a fresh augmented model input of image ``i`` on every call. Each call draws
     from its own generator (seed, image, call number), so parallel tf.data workers never share
-    one and a run is reproducible up to the order in which the workers are scheduled."""
+    one and a run is reproducible up to the order in which the workers are scheduled. Without
+    augmentation (``None``) it is the decoded, resized image's model input, the same on every call."""
+    if augment is None:
+        return lambda i: tensor_from_gray(gray[int(i)], spec).astype(np.float32)
     counter, lock = itertools.count(), threading.Lock()
 
     def load(i):
@@ -198,7 +201,7 @@ def augmented_loader(gray: np.ndarray, spec: PreprocessSpec, augment: Augment, s
     return load
 
 
-def make_train_dataset(images: LoadedImages, spec: PreprocessSpec, augment: Augment, batch: int, seed: int,
+def make_train_dataset(images: LoadedImages, spec: PreprocessSpec, augment: Augment | None, batch: int, seed: int,
                        balance: str, targets: np.ndarray | None = None):
     """tf.data pipeline: shuffle indices, augment + preprocess in OpenCV (parallel), batch.
 

@@ -3,7 +3,7 @@ rotated, mirrored, re-exposed copies): the share of files, in families of two or
 decision at the row's operating point goes against their family's majority, and the mean
 within-family standard deviation of the calibrated probability.
 
-    .venv/bin/python benchmarks/recipe/copy_consistency.py /tmp/recipe 96px 96px-noaug-class
+    .venv/bin/python benchmarks/recipe/copy_consistency.py /tmp/recipe 96px 96px-zoom-class
 """
 
 import csv

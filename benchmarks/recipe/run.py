@@ -6,15 +6,15 @@ interrupted run resumes):
     .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe            # every row
     .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe --rows base,rot15
     .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe --table    # rewrite table.md only
-    .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe --compare 96px-noaug-class,96px
+    .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe --compare 96px-zoom-class,96px
 
 Data: ../shared/data/multiregion-dev, unpacked into OUT/images; families and folds are the
 product's own (`fracture_edge.data.split.family_folds`, seed 0), the same for every row. The
 base row is the first recipe (data-matched augmentation, family-balanced loss) at 64 px; the
 rows above the line each change one thing in it, so a row's difference from the base is that
-choice's effect. The rows named ``96px-noaug-class+...`` each change one thing in the default
-recipe that those rows chose (96 px, no augmentation, class-balanced loss); compare them with
-``--compare ROW,96px-noaug-class``. Every row spells out its full recipe, so changing
+choice's effect. The rows named ``96px-zoom-class+...`` each change one thing in the default
+recipe that those rows chose (96 px, random crops only, class-balanced loss); compare them with
+``--compare ROW,96px-zoom-class``. Every row spells out its full recipe, so changing
 TrainConfig's defaults does not change what a row measures.
 """
 
@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from fracture_edge.augment import NONE, Augment
+from fracture_edge.augment import ZOOM_ONLY, Augment
 from fracture_edge.cv import cross_validate
 from fracture_edge.metrics import family_weighted_auc
 from fracture_edge.pretrain import PretrainConfig
@@ -44,15 +44,18 @@ HERE = Path(__file__).resolve().parent
 #: the base row: the first recipe, at 64 px (every row then costs about 19 minutes here)
 BASE = replace(TrainConfig(), img_size=64, augment=Augment(), balance="family")
 #: the default recipe (TrainConfig) that the rows below chose, as overrides of BASE
-DEFAULT = {"img_size": 96, "augment": NONE, "balance": "class"}
-#: augmentation by mirroring only: the copies in this data are mirrored as often as rotated
-FLIPS = replace(NONE, flip_h=True, flip_v=True)
-#: row -> (what changes, TrainConfig overrides, cross_validate options)
+DEFAULT = {"img_size": 96, "augment": ZOOM_ONLY, "balance": "class"}
+#: mirroring as well as the default's crops: the copies in this data are mirrored as often as rotated
+FLIPS = replace(ZOOM_ONLY, flip_h=True, flip_v=True)
+#: row -> (what changes, TrainConfig overrides, cross_validate options). Rows once recorded as
+#: "no augmentation" ran with random crops (a zeroed Augment kept its zoom): they are named
+#: ``zoom`` for what they measured, and ``96px-zoom-class+noaug`` is the recipe without any.
 ROWS: dict[str, tuple] = {
     "base": ("base: the first recipe (data-matched augmentation, family-balanced loss) at 64 px, width 16, 15 epochs", {}, {"variants": ("int8",)}),
     "rot15": ("rotation ±15° instead of any angle", {"augment": replace(Augment(), max_rotation=15.0)}),
     "no-zoom": ("no random crop", {"augment": replace(Augment(), zoom=0.0)}),
-    "no-augment": ("no augmentation at all", {"augment": NONE}),
+    "zoom-only": ("random crops as the only augmentation (recorded as no-augment before the fix)",
+                  {"augment": ZOOM_ONLY}),
     "class-balance": ("loss weights per file (class-balanced) instead of per family", {"balance": "class"}),
     "constant-lr": ("constant learning rate instead of cosine decay", {"schedule": "constant"}),
     "bn0.9": ("BatchNorm momentum 0.9 instead of 0.99", {"bn_momentum": 0.9}),
@@ -67,19 +70,21 @@ ROWS: dict[str, tuple] = {
                  {}, {"pretrain": PretrainConfig(epochs=5)}),
     "96px-class": ("96 px and class-balanced loss",
                    {"img_size": 96, "balance": "class"}, {"variants": ("int8",)}),
-    "96px-noaug": ("96 px without augmentation",
-                   {"img_size": 96, "augment": NONE}, {"variants": ("int8",)}),
-    "96px-noaug-class": ("96 px, no augmentation, class-balanced loss: the default",
-                         DEFAULT, {"variants": ("int8",)}),
-    "96px-noaug-class+width32": ("the default with width 32 instead of 16", {**DEFAULT, "width": 32}),
-    "96px-noaug-class+flips": ("the default with random mirroring (both axes) as its only augmentation",
-                               {**DEFAULT, "augment": FLIPS}),
-    "96px-noaug-class+30epochs": ("the default with 30 epochs instead of 15 (patience 10)",
-                                  {**DEFAULT, "epochs": 30, "patience": 10}),
-    "96px-noaug-class+no-reg": ("the default without dropout and L2 weight decay",
-                                {**DEFAULT, "dropout": 0.0, "l2": 0.0}),
-    "96px-noaug-class+constant-lr": ("the default with a constant learning rate instead of cosine decay",
-                                     {**DEFAULT, "schedule": "constant"}),
+    "96px-zoom": ("96 px with random crops as the only augmentation (recorded as 96px-noaug before the fix)",
+                  {"img_size": 96, "augment": ZOOM_ONLY}, {"variants": ("int8",)}),
+    "96px-zoom-class": ("96 px, random crops only, class-balanced loss: the default "
+                        "(recorded as 96px-noaug-class before the fix)", DEFAULT, {"variants": ("int8",)}),
+    "96px-zoom-class+noaug": ("the default without its random crops: no augmentation at all",
+                              {**DEFAULT, "augment": None}, {"variants": ("int8",)}),
+    "96px-zoom-class+width32": ("the default with width 32 instead of 16", {**DEFAULT, "width": 32}),
+    "96px-zoom-class+flips": ("the default with random mirroring (both axes) beside its crops",
+                              {**DEFAULT, "augment": FLIPS}),
+    "96px-zoom-class+30epochs": ("the default with 30 epochs instead of 15 (patience 10)",
+                                 {**DEFAULT, "epochs": 30, "patience": 10}),
+    "96px-zoom-class+no-reg": ("the default without dropout and L2 weight decay",
+                               {**DEFAULT, "dropout": 0.0, "l2": 0.0}),
+    "96px-zoom-class+constant-lr": ("the default with a constant learning rate instead of cosine decay",
+                                    {**DEFAULT, "schedule": "constant"}),
     "distilled": ("base student distilled (soft-label weight 0.5) from the 96px fold models",
                   {"distill": 0.5}, {"variants": ("int8",), "teachers": ("96px",)}),
 }
@@ -114,9 +119,9 @@ def compare(out: Path, row: str, other: str) -> str:
 
 
 def reference(name: str) -> str:
-    """The row a row is paired with in the table: the default for ``96px-noaug-class+...``
+    """The row a row is paired with in the table: the default for ``96px-zoom-class+...``
     rows, the base for the others."""
-    return "96px-noaug-class" if "+" in name else "base"
+    return "96px-zoom-class" if "+" in name else "base"
 
 
 def table(out: Path) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ..augment import Augment
+from ..augment import recorded
 from ..keras_env import keras
 
 
@@ -80,13 +80,12 @@ class FineTunes:
 
     def _data(self):
         """The run's training pipeline: its recorded augmentation and loss weighting (runs
-        written before these were recorded trained with what was the default then: the
-        data-matched augmentation and per-family weights)."""
+        written before the weighting was recorded trained with what was the default then,
+        per-family weights)."""
         from ..train import make_train_dataset
 
         config = self.run.manifest.get("config", {})
-        augment = Augment(**config["augment"]) if "augment" in config else Augment()
-        return make_train_dataset(self.images, self.run.spec, augment, self.batch_size, self.seed,
+        return make_train_dataset(self.images, self.run.spec, recorded(config), self.batch_size, self.seed,
                                   balance=config.get("balance", "family"))
 
 

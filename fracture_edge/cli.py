@@ -387,7 +387,8 @@ def inspect(model):
 @click.option("--data", "data_path", required=True, type=click.Path(path_type=Path), help="Folder or split CSV.")
 @click.option("--split", default="test", show_default=True)
 @click.option("--runtimes", default=None,
-              help="Comma-separated: litert, litert-ref, openvino, onnxruntime, keras (default: all that fit).")
+              help="Comma-separated: litert, litert-ref, openvino (float math pinned to float32), openvino-bf16 "
+                   "(bfloat16, where the CPU has it), onnxruntime, keras (default: all that fit).")
 @click.option("--variants", default=None, help="Comma-separated variant names (default: every variant found).")
 @click.option("--threads", default="2", show_default=True, help="Comma-separated thread counts.")
 @click.option("--warmup", default=10, show_default=True, help="Untimed runs per row before timing.")
@@ -427,7 +428,8 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--model", required=True, type=click.Path(path_type=Path), help="An exported .tflite.")
 @click.option("--runtime", default="litert", show_default=True,
-              help="litert, litert-ref or openvino (.tflite), onnxruntime (.onnx): the bench's adapters.")
+              help="litert, litert-ref, openvino or openvino-bf16 (.tflite), onnxruntime (.onnx): the bench's "
+                   "adapters.")
 @click.option("--threads", default=2, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
 @click.option("--explain", "explain_dir", type=click.Path(path_type=Path), default=None, metavar="DIR",

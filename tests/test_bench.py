@@ -8,8 +8,8 @@ import pytest
 from fracture_edge.bench.memory import PeakRSS
 from fracture_edge.bench.plots import pareto_front
 from fracture_edge.bench.report import csv_text, markdown_table, rows_for_json, write_report
-from fracture_edge.bench.runner import (KERAS_VARIANT, _images_for, bench, check_variants, compare_with_float,
-                                        expand_models, reference_variant)
+from fracture_edge.bench.runner import (KERAS_VARIANT, _images_for, bench, bench_meta, check_variants,
+                                        compare_with_float, expand_models, reference_variant, verdict)
 from fracture_edge.errors import InputError, ModelFileError
 from fracture_edge.export.variants import VARIANTS
 from fracture_edge.spec import PreprocessSpec
@@ -66,24 +66,61 @@ def _row(variant, runtime, probs, labels, run="r"):
             "auc_lo": 0.8, "auc_hi": 0.95, "latency_ms": 1.0, "size_bytes": 2048, "gzip_bytes": 1024, "kind": "tflite"}
 
 
-def test_compare_with_float_marks_significant_and_insignificant_losses():
+def test_compare_with_float_says_better_worse_or_not_significant():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 200).tolist()
     good = [0.9 if t else 0.1 for t in y]
     same_mostly = list(good)
     same_mostly[0] = 1 - same_mostly[0]  # one flipped decision: not significant
     broken = [0.4 if t else 0.6 for t in y[:100]] + good[100:]  # half the images wrong
-    rows = [_row("float32", "litert", good, y), _row("int8", "litert", same_mostly, y),
+    rows = [_row("float32", "litert", broken, y, run="b"), _row("int8", "litert", good, y, run="b"),
+            _row("float32", "litert", good, y), _row("int8", "litert", same_mostly, y),
             _row("dynamic", "litert", broken, y), _row("int8", "openvino", good, y, run="other")]
     compare_with_float(rows, n_boot=200)
-    ref, ok, bad, orphan = rows
-    assert ref["agreement"] == 1.0 and "mcnemar_p" not in ref
-    assert ok["agreement"] == pytest.approx(0.995) and ok["significant_loss"] is False
+    _, better, ref, ok, bad, orphan = rows
+    assert ref["agreement"] == 1.0 and "mcnemar_p" not in ref and "versus_float" not in ref
+    assert ok["agreement"] == pytest.approx(0.995) and ok["versus_float"] == "n.s."
     assert (ok["mcnemar_b"], ok["mcnemar_c"]) == (1, 0)
-    assert bad["significant_loss"] is True and bad["mcnemar_b"] == 100 and bad["auc_delta_hi"] < 0
+    assert bad["versus_float"] == "worse" and bad["mcnemar_b"] == 100 and bad["auc_delta_hi"] < 0
+    # more accurate than its float model: significant in the other direction, not "n.s."
+    assert better["versus_float"] == "better" and better["mcnemar_c"] == 100 and better["mcnemar_p"] < 0.05
     assert "agreement" not in orphan  # no float model of that run
     table = markdown_table(rows)
-    assert "| n.s. |" in table and "| worse |" in table and "0.900 [0.800, 0.950]" in table
+    assert "| n.s. |" in table and "| worse |" in table and "| better |" in table
+    assert "0.900 [0.800, 0.950]" in table
+
+
+@pytest.mark.parametrize("auc_lo, auc_hi, b, c, p, expected", [
+    (-0.01, 0.01, 3, 1, 0.6, "n.s."),
+    (-0.05, -0.01, 3, 1, 0.6, "worse"),       # AUC interval below 0
+    (-0.01, 0.01, 30, 5, 0.001, "worse"),     # more decisions lost than won
+    (0.01, 0.05, 3, 1, 0.6, "better"),        # AUC interval above 0
+    (-0.01, 0.01, 5, 30, 0.001, "better"),    # more decisions won than lost
+    (0.01, 0.05, 30, 5, 0.001, "worse"),      # a significant loss wins over a gain elsewhere
+    (None, None, 5, 30, 0.001, "better"),     # no AUC interval (one class only)
+])
+def test_verdict(auc_lo, auc_hi, b, c, p, expected):
+    assert verdict(auc_lo, auc_hi, {"b": b, "c": c, "p_value": p}) == expected
+
+
+def test_bench_meta_names_the_cpu_and_its_flags():
+    meta = bench_meta(["m.tflite"], "data", "test", (1,), 2, 5)
+    assert meta["cpu"] and meta["cpu_flags"]
+    from fracture_edge.cpu import cpu_info
+
+    assert meta["cpu_flags"] == (", ".join(cpu_info()["flags"]) or "unknown")
+
+
+@pytest.mark.parametrize("flags, expected, bf16", [
+    ("fpu sse2 avx2 fma", ["AVX2", "FMA"], False),
+    ("avx2 fma avx512f avx512_vnni avx512_bf16", ["AVX2", "FMA", "AVX-512F", "AVX-512 VNNI", "AVX-512 BF16"], True),
+    ("avx2 avx512f amx_tile amx_bf16 amx_int8", ["AVX2", "AVX-512F", "AMX", "AMX-BF16", "AMX-INT8"], True),
+], ids=["avx2", "zen4", "amx"])
+def test_cpu_flags_are_read_and_named(flags, expected, bf16):
+    from fracture_edge.cpu import cpu_info
+
+    info = cpu_info(f"processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    assert info == {"model": "Test CPU", "flags": expected, "bf16": bf16}
 
 
 def test_views_leave_per_image_data_out(tmp_path):
@@ -123,6 +160,13 @@ def test_bench_every_runtime_side_by_side(tiny_run, tiny_exports, synth_dir, tmp
         assert r["status"] == "ok", r["status"]
         assert r["auc_lo"] <= r["auc"] <= r["auc_hi"] and r["latency_ms"] > 0 and r["gzip_bytes"] > 0
         assert r["bootstrap_unit"] == "image" and r["load_ms"] > 0
+        # every row names its float arithmetic: float32 unless it is the bf16 row
+        assert r["math"] == ("bf16" if r["runtime"] == "openvino-bf16" else "f32"), (r["runtime"], r["math"])
+    from fracture_edge.cpu import cpu_info
+
+    bf16_rows = [r for r in rows if r["runtime"] == "openvino-bf16"]
+    assert bf16_rows and all((r["status"] == "ok") == cpu_info()["bf16"] for r in bf16_rows), \
+        [r["status"] for r in bf16_rows]
     assert [r["threads"] for r in rows if r["runtime"] == "litert-ref" and r["variant"] == "float32"] == [1]
     int8 = seen[("int8", "litert")]
     assert int8["reduced_precision"] and int8["reference"] == "float32/litert" and "mcnemar_p" in int8

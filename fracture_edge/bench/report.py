@@ -17,11 +17,11 @@ IN_MEMORY = ("labels", "probabilities", "groups")
 #: (row key, column title, format). Intervals and the significance mark are composed in _cell.
 COLUMNS = (
     ("model", "model", "{}"), ("variant", "variant", "{}"), ("runtime", "runtime", "{}"),
-    ("threads", "thr", "{}"), ("size_bytes", "KB", "{:.0f}"), ("gzip_bytes", "gz KB", "{:.0f}"),
+    ("threads", "thr", "{}"), ("math", "math", "{}"), ("size_bytes", "KB", "{:.0f}"), ("gzip_bytes", "gz KB", "{:.0f}"),
     ("accuracy", "acc", "{:.3f}"), ("balanced_accuracy", "bal acc", "{:.3f}"), ("precision", "prec", "{:.3f}"),
     ("recall", "recall", "{:.3f}"), ("f1", "F1", "{:.3f}"), ("auc", "AUC [95% CI]", "{:.3f}"),
     ("agreement", "agree", "{:.3f}"), ("auc_delta", "ΔAUC [95% CI]", "{:+.3f}"), ("mcnemar_p", "McNemar p", "{:.3f}"),
-    ("significant_loss", "loss", "{}"), ("load_ms", "load ms", "{:.0f}"), ("first_ms", "first ms", "{:.1f}"),
+    ("versus_float", "vs float", "{}"), ("load_ms", "load ms", "{:.0f}"), ("first_ms", "first ms", "{:.1f}"),
     ("latency_ms", "p50 ms", "{:.2f}"), ("p90_ms", "p90 ms", "{:.2f}"), ("p99_ms", "p99 ms", "{:.2f}"),
     ("preprocess_ms", "pre ms", "{:.2f}"), ("peak_rss_mb", "RSS MB", "{:.0f}"), ("status", "status", "{}"),
 )
@@ -30,8 +30,6 @@ COLUMNS = (
 def cell(row: dict, key: str, fmt: str = "{}") -> str:
     """One formatted table cell; '—' where the row has no value."""
     v = row.get(key)
-    if key == "significant_loss":
-        return {True: "worse", False: "n.s."}.get(v, "—")
     if v is None:
         return "—"
     if key in ("size_bytes", "gzip_bytes"):

@@ -269,21 +269,31 @@ def compare_with_float(rows: list[dict], n_boot: int = 1000) -> None:
         d = bootstrap_auc_difference(y, a, b, row["groups"], n_boot)
         row.update({"mcnemar_b": t["b"], "mcnemar_c": t["c"], "mcnemar_p": t["p_value"],
                     "auc_delta": d["delta"], "auc_delta_lo": d["lo"], "auc_delta_hi": d["hi"]})
-        worse_auc = d["hi"] is not None and d["hi"] < 0
-        worse_acc = t["p_value"] < SIGNIFICANCE and t["b"] > t["c"]
-        row["significant_loss"] = bool(worse_auc or worse_acc)
+        row["versus_float"] = verdict(d["lo"], d["hi"], t)
+
+
+def verdict(auc_lo: float | None, auc_hi: float | None, mcnemar_test: dict) -> str:
+    """"worse" where the ΔAUC interval lies below 0 or McNemar finds more decisions lost than
+    won (p < 0.05), "better" where either finds the opposite and neither a loss, else "n.s."."""
+    decisive = mcnemar_test["p_value"] < SIGNIFICANCE
+    lost, won = mcnemar_test["b"], mcnemar_test["c"]
+    if (auc_hi is not None and auc_hi < 0) or (decisive and lost > won):
+        return "worse"
+    if (auc_lo is not None and auc_lo > 0) or (decisive and won > lost):
+        return "better"
+    return "n.s."
 
 
 def bench_meta(models, data, split, threads, warmup: int, iterations: int) -> dict:
-    """What a reader of a report needs to trust or redo its numbers."""
+    """What a reader of a report needs to trust or redo its numbers: among them the CPU's model
+    and instruction-set flags, which decide the kernels (and OpenVINO's default precision)."""
     import os
-    import platform
 
+    from ..cpu import cpu_info
     from ..versions import library_versions
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
-        else platform.processor()
+    cpu = cpu_info()
     return {"models": [str(m) for m in models], "data": str(data), "split": split, "threads": list(threads),
-            "warmup": warmup, "iterations": iterations, "cpu": cpu, "cpu_count": os.cpu_count(),
+            "warmup": warmup, "iterations": iterations, "cpu": cpu["model"],
+            "cpu_flags": ", ".join(cpu["flags"]) or "unknown", "cpu_count": os.cpu_count(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "versions": library_versions()}

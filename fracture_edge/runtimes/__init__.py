@@ -24,6 +24,9 @@ class RuntimeInfo:
     #: False where the thread count cannot be chosen per session (reference kernels run on one
     #: thread; TensorFlow fixes its pool once per process): bench then runs one thread count only.
     sets_threads: bool = True
+    #: keyword arguments of the module's Session: one module can serve several rows (OpenVINO
+    #: pinned to float32, and at bfloat16 where the CPU has it)
+    options: tuple[tuple[str, str], ...] = ()
 
 
 RUNTIMES: dict[str, RuntimeInfo] = {
@@ -34,8 +37,12 @@ RUNTIMES: dict[str, RuntimeInfo] = {
         RuntimeInfo("litert-ref", "fracture_edge.runtimes.litert_ref",
                     "LiteRT, reference kernels (no XNNPACK: shows what XNNPACK buys)", "tflite", "ai-edge-litert",
                     sets_threads=False),
-        RuntimeInfo("openvino", "fracture_edge.runtimes.openvino_cpu", "OpenVINO CPU, reading the .tflite directly",
-                    "tflite", "openvino"),
+        RuntimeInfo("openvino", "fracture_edge.runtimes.openvino_cpu",
+                    "OpenVINO CPU, reading the .tflite directly, float math pinned to float32",
+                    "tflite", "openvino", options=(("precision", "f32"),)),
+        RuntimeInfo("openvino-bf16", "fracture_edge.runtimes.openvino_cpu",
+                    "OpenVINO CPU at bfloat16 float math (what it picks by itself on CPUs with AVX-512 BF16 "
+                    "or AMX; unavailable elsewhere)", "tflite", "openvino", options=(("precision", "bf16"),)),
         RuntimeInfo("onnxruntime", "fracture_edge.runtimes.onnxruntime_cpu",
                     "ONNX Runtime CPU: Keras -> ONNX (tf2onnx), int8 by ORT's quantize_static", "onnx",
                     "onnxruntime"),
@@ -58,10 +65,11 @@ def check_names(names) -> list[str]:
 
 def open_session(runtime: str, model: Path, threads: int = 2):
     """Load ``model`` in ``runtime``: returns an object with ``spec``, ``input_dtype``,
-    ``run(x)`` (x is one (H, W, C) tensor; returns the positive-class probability)."""
+    ``run(x)`` (x is one (H, W, C) tensor; returns the positive-class probability) and
+    ``details`` (``math``: the precision of its float arithmetic, f32 or bf16)."""
     info = RUNTIMES[check_names([runtime])[0]]
     try:
         mod = importlib.import_module(info.module)
     except ImportError as exc:
         raise RuntimeUnavailable(f"{info.package} is not installed ({exc})") from None
-    return mod.Session(model, threads)
+    return mod.Session(model, threads, **dict(info.options))

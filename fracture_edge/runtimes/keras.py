@@ -10,6 +10,9 @@ from ..spec import PreprocessSpec
 
 
 class Session:
+    #: TensorFlow on CPU computes in float32 (no mixed-precision policy is set)
+    details = {"math": "f32"}
+
     def __init__(self, model: Path, threads: int = 2):
         from ..keras_env import keras, tf
 

@@ -11,6 +11,9 @@ from ..tflite_meta import load_model_bytes, read_spec
 
 
 class Session:
+    #: XNNPACK and the reference kernels compute float ops in float32 unless asked otherwise
+    details = {"math": "f32"}
+
     def __init__(self, model: Path, threads: int = 2, op_resolver=None):
         data = load_model_bytes(model)
         self.spec = read_spec(data, str(model))

@@ -18,6 +18,9 @@ from ..tflite_meta import METADATA_NAME
 
 
 class Session:
+    #: ORT's CPU provider computes float ops in float32
+    details = {"math": "f32"}
+
     def __init__(self, model: Path, threads: int = 2):
         model = Path(model)
         if not model.is_file():

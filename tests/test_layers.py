@@ -6,7 +6,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "fracture_edge"
 CORE = ["spec.py", "decode.py", "dicom.py", "preprocess.py", "postprocess.py", "tflite_meta.py", "metrics.py",
-        "predict.py", "errors.py", "io.py", "progress.py", "versions.py", "augment.py", "runtimes/__init__.py",
+        "predict.py", "errors.py", "io.py", "progress.py", "versions.py", "augment.py", "cpu.py", "runtimes/__init__.py",
         "runtimes/litert.py", "runtimes/litert_ref.py", "runtimes/openvino_cpu.py",
         "runtimes/onnxruntime_cpu.py", "bench", "data"]
 #: TF-free modules of the training layer that the core may read (the variant table is tomllib only).

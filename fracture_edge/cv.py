@@ -38,17 +38,11 @@ from .data.folders import LABEL_NAMES, LoadedImages, Sample, load_images
 from .data.split import family_folds
 from .errors import InputError
 from .io import atomic_dir, write_json, write_text
-from .metrics import agreement, bootstrap_interval, classification_metrics, family_weighted_auc
+from .metrics import AUC_VIEWS, agreement, auc_views, classification_metrics, format_auc_views
 from .operating_point import apply_temperature, operating_point, reliability
 from .progress import progress
 from .train import TrainConfig, carve_val, check_config, default_spec, fit, tensors
 from .versions import library_versions
-
-
-def _roc_auc(y, p) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return roc_auc_score(y, p)
 
 
 def fold_samples(data, folds: int, seed: int, by: str) -> list[Sample]:
@@ -164,12 +158,14 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
         y = images.labels
         families = [s.family for s in images.samples]
         pooled = classification_metrics(y, oof)
-        lo, hi = bootstrap_interval(y, oof, _roc_auc, groups=families, n=n_boot, seed=seed)
+        views = auc_views(y, oof, families, n_boot, seed)
+        lo, hi = views["per_file"]["interval"]
         op = operating_point(y, oof, target_sensitivity)
         pooled_variants = {}
         for name, prob in oof_variant.items():
-            v_lo, v_hi = bootstrap_interval(y, prob, _roc_auc, groups=families, n=n_boot, seed=seed)
-            pooled_variants[name] = {**classification_metrics(y, prob), "auc_interval": [v_lo, v_hi],
+            v_views = auc_views(y, prob, families, n_boot, seed)
+            pooled_variants[name] = {**classification_metrics(y, prob), "auc_interval": v_views["per_file"]["interval"],
+                                     "auc_views": v_views,
                                      "agreement_with_float": agreement(prob, oof)}
         summary = {
             "kind": "fracture-edge cv",
@@ -178,7 +174,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
             "files": len(images.samples), "families": len(set(families)),
             "skipped_files": len(images.skipped),
             "pooled": {**pooled, "auc_interval": [lo, hi], "interval": "95% percentile bootstrap over families",
-                       "auc_family_weighted": family_weighted_auc(y, oof, families)},
+                       "auc_views": views},
             "variants": pooled_variants,
             "per_fold": per_fold,
             "fold_auc_mean": float(np.mean([f["auc"] for f in per_fold])),
@@ -246,8 +242,14 @@ def report_markdown(summary: dict, cfg: TrainConfig) -> str:
         "",
         f"**Pooled out-of-fold AUC {p['auc']:.3f}** (95 % family bootstrap {lo:.3f}–{hi:.3f}); "
         f"per fold {summary['fold_auc_mean']:.3f} ± {summary['fold_auc_sd']:.3f}; "
-        f"with every family weighing the same (AUC per radiograph) {p['auc_family_weighted']:.3f}; "
         f"balanced accuracy {p['balanced_accuracy']:.3f}, F1 {p['f1']:.3f} at 0.5.",
+        "",
+        "| AUC | out of fold [95 % family bootstrap] |",
+        "|---|---|",
+        *(f"| {AUC_VIEWS[k]} | {_auc_cell(v)} |" for k, v in p["auc_views"].items()),
+        "",
+        "Copies of one radiograph are not independent evidence: the per-radiograph figures predict "
+        "a new radiograph; the per-file one is dominated by the most-copied radiographs.",
         "",
         f"Operating point for sensitivity ≥ {op['target_sensitivity']}: threshold {op['threshold']:.4f} on "
         f"probabilities calibrated with temperature {op['temperature']:.3f}; sensitivity {op['sensitivity']:.3f}, "
@@ -262,8 +264,12 @@ def report_markdown(summary: dict, cfg: TrainConfig) -> str:
                      f"{f['f1']:.3f} | {f['epochs_run']} | epochs {b['epoch'] - b['epochs'] + 1}–{b['epoch']} "
                      f"({b['val_auc']:.3f}) | {f['train_seconds']:.0f} |")
     for name, v in summary["variants"].items():
-        v_lo, v_hi = v["auc_interval"]
-        lines.insert(6, f"**{name}** (LiteRT, out of fold): AUC {v['auc']:.3f} ({v_lo:.3f}–{v_hi:.3f}), "
+        lines.insert(6, f"**{name}** (LiteRT, out of fold): {format_auc_views(v['auc_views'])}; "
                         f"F1 {v['f1']:.3f}, agreement with float {v['agreement_with_float']:.1%}.\n")
     lines += ["", "![ROC](roc.png) ![reliability](reliability.png)", ""]
     return "\n".join(lines)
+
+
+def _auc_cell(view: dict) -> str:
+    lo, hi = view["interval"]
+    return "—" if view["auc"] is None else f"{view['auc']:.3f} [{lo:.3f}, {hi:.3f}]"

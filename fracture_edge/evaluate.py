@@ -9,14 +9,16 @@ import numpy as np
 from .data.folders import load_dataset, load_images
 from .errors import InputError
 from .io import write_json
-from .metrics import classification_metrics
+from .metrics import auc_views, classification_metrics
 from .operating_point import apply_temperature
 from .plots import confusion_matrix, roc_curves
 from .spec import PreprocessSpec
 
 
-def evaluate_arrays(y_true, prob, spec: PreprocessSpec, out_dir: Path, title: str = "") -> dict:
-    """Write ``metrics.json``, ``roc.png`` and ``confusion.png`` into ``out_dir``; return metrics.
+def evaluate_arrays(y_true, prob, spec: PreprocessSpec, out_dir: Path, title: str = "", families=None) -> dict:
+    """Write ``metrics.json``, ``roc.png`` and ``confusion.png`` into ``out_dir``; return metrics,
+    with the AUC per file, per file with each radiograph weighted equally and per radiograph
+    (``auc_views``) where ``families`` are known, each with its family-bootstrap interval.
 
     ``prob`` is the model's raw output. The spec's threshold was chosen on temperature-scaled
     probabilities, so they are scaled first, as predict and bench do; thresholding the raw
@@ -24,6 +26,8 @@ def evaluate_arrays(y_true, prob, spec: PreprocessSpec, out_dir: Path, title: st
     out_dir = Path(out_dir)
     prob = apply_temperature(prob, spec.temperature)
     m = classification_metrics(y_true, prob, spec.threshold)
+    m["auc_views"] = auc_views(y_true, prob, families)
+    m["bootstrap_unit"] = "family" if families is not None else "image"
     write_json(out_dir / "metrics.json", m)
     roc_curves({title or "model": (np.asarray(y_true), np.asarray(prob))}, out_dir / "roc.png", title=f"ROC {title}")
     names = [spec.labels[0], spec.labels[1]]
@@ -48,5 +52,7 @@ def evaluate_run(run_dir, data, split: str = "test", out_dir=None) -> dict:
     model = keras.models.load_model(run_dir / "model.keras", compile=False)
     prob = model.predict(tensors(images, spec), verbose=0).reshape(-1)
     out = Path(out_dir) if out_dir else run_dir / "eval" / split
-    m = evaluate_arrays(images.labels, prob, spec, out, title=f"{run_dir.name} on {split}")
+    families = [s.family for s in images.samples]
+    m = evaluate_arrays(images.labels, prob, spec, out, title=f"{run_dir.name} on {split}",
+                        families=families if all(families) else None)
     return {**m, "skipped": len(images.skipped), "report": str(out)}

@@ -411,7 +411,9 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
         eval_split = "test" if "test" in loaded else "val"
         ev = loaded[eval_split]
         prob = model.predict(tensors(ev, spec), verbose=0).reshape(-1)
-        metrics = evaluate_arrays(ev.labels, prob, spec, tmp / "eval", title=f"{cfg.arch} on {eval_split}")
+        families = [s.family for s in ev.samples]
+        metrics = evaluate_arrays(ev.labels, prob, spec, tmp / "eval", title=f"{cfg.arch} on {eval_split}",
+                                  families=families if all(families) else None)
         manifest = {
             "kind": "fracture-edge run",
             "config": {**asdict(cfg), "fusion": list(spec.fusion)},

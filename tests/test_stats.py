@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from fracture_edge.bench.stats import bootstrap_auc, bootstrap_auc_difference, mcnemar, resample_indices
+from fracture_edge.bench.stats import bootstrap_auc_difference, mcnemar, resample_indices
+from fracture_edge.metrics import auc_views, format_auc_views
+
+
+def bootstrap_auc(y, p, groups=None, n_boot=1000, seed=0):
+    """The per-file AUC interval, as every report computes it."""
+    return tuple(auc_views(y, p, groups, n_boot, seed)["per_file"]["interval"])
 
 
 def _table(b, c, both=20, neither=3):
@@ -73,6 +79,34 @@ def test_families_are_resampled_whole():
     assert by_image < 0.6 * base
 
 
+def test_three_aucs_by_hand():
+    """Radiograph A (fractured) comes in three copies, one of them scored low; B, C, D once each.
+    Per file the copies count three times; weighted, A's files share one weight; per radiograph
+    A is its mean probability."""
+    y = [1, 1, 1, 0, 1, 0]
+    p = [0.9, 0.9, 0.1, 0.5, 0.4, 0.2]
+    fam = ["A", "A", "A", "B", "C", "D"]
+    v = auc_views(y, p, fam, n_boot=200)
+    assert v["per_file"]["auc"] == pytest.approx(5 / 8)
+    assert v["per_file_weighted"]["auc"] == pytest.approx(7 / 12)
+    assert v["per_radiograph"]["auc"] == pytest.approx(3 / 4)
+    for view in v.values():
+        lo, hi = view["interval"]
+        assert 0 <= lo <= hi <= 1
+    assert "per radiograph (mean probability of its files) 0.750 [" in format_auc_views(v)
+    # without families only the per-file AUC can be told, resampled file by file
+    assert set(auc_views(y, p, None, n_boot=50)) == {"per_file"}
+
+
+def test_three_aucs_share_their_draws():
+    """Families of one file each: all three views are the same AUC with the same interval."""
+    y, p = _scores(n=200, seed=3)
+    v = auc_views(y, p, np.arange(200), n_boot=300)
+    for view in ("per_file_weighted", "per_radiograph"):
+        assert v[view]["auc"] == pytest.approx(v["per_file"]["auc"])
+        assert v[view]["interval"] == pytest.approx(v["per_file"]["interval"])
+
+
 def test_resample_indices_keeps_families_together():
     groups = ["a", "a", "b", "c", "c", "c"]
     for idx in resample_indices(6, groups, n_boot=50, seed=0):
@@ -94,9 +128,12 @@ def test_auc_difference_detects_a_worse_model():
     assert d["delta"] == pytest.approx(roc_auc_score(y, noisy) - roc_auc_score(y, p))
 
 
-def test_auc_equals_scikit_learn_with_ties():
-    from fracture_edge.bench.stats import auc
+def test_auc_equals_scikit_learn_with_ties_and_weights():
+    from fracture_edge.metrics import rank_auc
 
     y, p = _scores(n=300, seed=5)
     p = np.round(p, 1)  # many ties
-    assert auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert rank_auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    w = np.random.default_rng(6).uniform(0.1, 3.0, len(y))
+    assert rank_auc(y, p, w) == pytest.approx(roc_auc_score(y, p, sample_weight=w), abs=1e-12)
+    assert rank_auc(np.ones(5), np.arange(5)) is None

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from fracture_edge.augment import ZOOM_ONLY, Augment
 from fracture_edge.cv import cross_validate
-from fracture_edge.metrics import family_weighted_auc
+from fracture_edge.metrics import auc_views, family_weighted_auc
 from fracture_edge.pretrain import PretrainConfig
 from fracture_edge.train import TrainConfig
 
@@ -90,17 +90,24 @@ ROWS: dict[str, tuple] = {
 }
 
 
-def _per_radiograph(out: Path, name: str) -> tuple[float, list[float]]:
-    """A row's AUC per radiograph (every family weighs 1), pooled and per fold, from oof.csv."""
+def _oof(out: Path, name: str) -> list[dict]:
     with open(out / name / "oof.csv", newline="") as fh:
-        oof = list(csv.DictReader(fh))
+        return list(csv.DictReader(fh))
 
-    def auc(rows):
-        return family_weighted_auc([r["label"] == "fractured" for r in rows], [float(r["prob"]) for r in rows],
-                                   [r["family"] for r in rows])
 
+def _views(oof: list[dict], column: str = "prob") -> dict:
+    """The three AUCs of a row's out-of-fold predictions, each with its family-bootstrap interval."""
+    return auc_views([r["label"] == "fractured" for r in oof], [float(r[column]) for r in oof],
+                     [r["family"] for r in oof], n_boot=1000, seed=0)
+
+
+def _weighted_by_fold(out: Path, name: str) -> list[float]:
+    """A row's AUC per file with every radiograph (family) weighted equally, fold by fold."""
+    oof = _oof(out, name)
     folds = sorted({r["fold"] for r in oof}, key=int)
-    return auc(oof), [auc([r for r in oof if r["fold"] == f]) for f in folds]
+    return [family_weighted_auc([r["label"] == "fractured" for r in rows], [float(r["prob"]) for r in rows],
+                                [r["family"] for r in rows])
+            for rows in ([r for r in oof if r["fold"] == f] for f in folds)]
 
 
 def _paired(row: list[float], base: list[float]) -> str:
@@ -115,7 +122,7 @@ def _fold_aucs(out: Path, name: str) -> list[float]:
 def compare(out: Path, row: str, other: str) -> str:
     """ROW against OTHER fold by fold (the table pairs every row with its reference only)."""
     return (f"{row} vs {other}: per file {_paired(_fold_aucs(out, row), _fold_aucs(out, other))}, "
-            f"per radiograph {_paired(_per_radiograph(out, row)[1], _per_radiograph(out, other)[1])}")
+            f"radiographs weighted equally {_paired(_weighted_by_fold(out, row), _weighted_by_fold(out, other))}")
 
 
 def reference(name: str) -> str:
@@ -124,35 +131,42 @@ def reference(name: str) -> str:
     return "96px-zoom-class" if "+" in name else "base"
 
 
+def _cell(view: dict) -> str:
+    lo, hi = view["interval"]
+    return f"{view['auc']:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
 def table(out: Path) -> str:
-    """One line per finished row, then the family sizes behind the two AUCs. The folds are the
-    same in every row, so a row's effect is best read from its per-fold differences to its
-    reference row (paired), not from the pooled intervals, which mostly reflect which families
-    landed in which fold."""
-    lines = ["| row | change | pooled AUC [95 % family CI] | fold AUC mean ± sd | Δ fold AUC vs reference, "
-             "mean ± sd (folds better) | AUC per radiograph | Δ per radiograph vs reference, by fold | "
-             "balanced acc. | F1 | int8 AUC | min |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    has_base = (out / "base" / "summary.json").exists()
+    """One line per finished row, then the family sizes behind the AUCs. The folds are the same
+    in every row, so a row's effect is best read from its per-fold differences to its reference
+    row (paired), not from the pooled intervals, which mostly reflect which families landed in
+    which fold. The three AUCs: per file; per file with every radiograph (family) weighted
+    equally; per radiograph (the mean probability of its files), each with a 95 % interval that
+    resamples families."""
+    lines = ["| row | change | AUC per file [95 % CI] | AUC per file, radiographs weighted equally [95 % CI] | "
+             "AUC per radiograph [95 % CI] | fold AUC mean ± sd | Δ fold AUC vs reference, mean ± sd (folds better) | "
+             "Δ weighted AUC vs reference, by fold | balanced acc. | F1 | int8: per file / weighted / per radiograph | "
+             "min |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, (what, *_) in ROWS.items():
         f = out / name / "summary.json"
         if not f.exists():
             continue
         s = json.loads(f.read_text())
-        p = s["pooled"]
-        int8 = s["variants"].get("int8", {}).get("auc")
-        radiograph, radiograph_folds = _per_radiograph(out, name)
+        oof = _oof(out, name)
+        views = _views(oof)
+        int8 = " / ".join(f"{v['auc']:.3f}" for v in _views(oof, "int8").values()) if "int8" in oof[0] else ""
         ref = reference(name)
         paired = name != ref and (out / ref / "summary.json").exists()
         delta = _paired([f["auc"] for f in s["per_fold"]], _fold_aucs(out, ref)) if paired else ""
-        delta_radiograph = _paired(radiograph_folds, _per_radiograph(out, ref)[1]) if paired else ""
-        lines.append(f"| {name} | {what} | {p['auc']:.3f} [{p['auc_interval'][0]:.3f}, {p['auc_interval'][1]:.3f}] | "
-                     f"{s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f} | {delta} | {radiograph:.3f} | "
-                     f"{delta_radiograph} | {p['balanced_accuracy']:.3f} | "
-                     f"{p['f1']:.3f} | {'' if int8 is None else f'{int8:.3f}'} | {s['seconds'] / 60:.1f} |")
-    if has_base:
-        with open(out / "base" / "oof.csv", newline="") as fh:
-            sizes = sorted(Counter(r["family"] for r in csv.DictReader(fh)).values(), reverse=True)
+        delta_weighted = _paired(_weighted_by_fold(out, name), _weighted_by_fold(out, ref)) if paired else ""
+        p = s["pooled"]
+        lines.append(f"| {name} | {what} | {' | '.join(_cell(v) for v in views.values())} | "
+                     f"{s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f} | {delta} | {delta_weighted} | "
+                     f"{p['balanced_accuracy']:.3f} | {p['f1']:.3f} | {int8} | {s['seconds'] / 60:.1f} |")
+    finished = [n for n in ROWS if (out / n / "oof.csv").exists()]
+    if finished:
+        sizes = sorted(Counter(r["family"] for r in _oof(out, finished[0])).values(), reverse=True)
         lines += ["", f"Families: {len(sizes)}, median {statistics.median(sizes):g} files, largest {sizes[0]}; "
                       f"the 10 largest hold {sum(sizes[:10]) / sum(sizes):.0%} of the {sum(sizes)} files."]
     return "\n".join(lines) + "\n"

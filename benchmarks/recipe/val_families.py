@@ -10,9 +10,8 @@ import csv
 import sys
 from collections import defaultdict
 
-from sklearn.metrics import roc_auc_score
 
-from fracture_edge.metrics import family_weighted_auc
+from fracture_edge.metrics import auc_views, format_auc_views
 from fracture_edge.predict import predict_files
 
 rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["split"] == "val"]
@@ -24,8 +23,7 @@ for model in sys.argv[2:]:
     calls = defaultdict(list)
     for r, x in zip(rows, results):
         calls[(r["family"], r["label"])].append(x["label"] == "fractured")
-    print(f"{model}: AUC per file {roc_auc_score(y, p):.3f}, per radiograph "
-          f"{family_weighted_auc(y, p, families):.3f} ({len(set(families))} families)")
+    print(f"{model}: AUC {format_auc_views(auc_views(y, p, families))} ({len(set(families))} families)")
     for label, name in (("fractured", "sensitivity"), ("not fractured", "specificity")):
         per_file = [c for (_, lab), cs in calls.items() if lab == label for c in cs]
         per_family = [sum(cs) / len(cs) for (_, lab), cs in calls.items() if lab == label]

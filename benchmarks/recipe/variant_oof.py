@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fracture_edge.cv import (_exported_prob, _fold_parts, _folds_csv, _roc_auc, _write_oof, fold_samples,
+from fracture_edge.cv import (_exported_prob, _fold_parts, _folds_csv, _write_oof, fold_samples,
                               report_markdown)
 from fracture_edge.data.folders import load_images
 from fracture_edge.export.variants import get_variant
 from fracture_edge.io import write_json, write_text
 from fracture_edge.keras_env import keras
-from fracture_edge.metrics import agreement, bootstrap_interval, classification_metrics, family_weighted_auc
+from fracture_edge.metrics import agreement, auc_views, classification_metrics, format_auc_views
 from fracture_edge.spec import PreprocessSpec
 from fracture_edge.train import TrainConfig
 
@@ -55,16 +55,17 @@ def main() -> None:
                for k in next(iter(rows.values())) if k not in ("path", "label", "family", "fold")}
     columns[variant.name] = prob
     y, families = images.labels, [s.family for s in images.samples]
-    lo, hi = bootstrap_interval(y, prob, _roc_auc, groups=families, n=2000, seed=summary["seed"])
-    summary["variants"][variant.name] = {**classification_metrics(y, prob), "auc_interval": [lo, hi],
+    views = auc_views(y, prob, families, n_boot=2000, seed=summary["seed"])
+    summary["variants"][variant.name] = {**classification_metrics(y, prob), "auc_interval": views["per_file"]["interval"],
+                                         "auc_views": views,
                                          "agreement_with_float": agreement(prob, columns["prob"]),
                                          "scored_by": "benchmarks/recipe/variant_oof.py"}
-    summary["pooled"]["auc_family_weighted"] = family_weighted_auc(y, columns["prob"], families)
+    summary["pooled"]["auc_views"] = auc_views(y, columns["prob"], families, n_boot=2000, seed=summary["seed"])
     _write_oof(row / "oof.csv", images.samples, fold_of, columns)
     write_json(row / "summary.json", summary)
     write_text(row / "report.md", report_markdown(summary, TrainConfig(arch=manifest["config"]["arch"])))
     v = summary["variants"][variant.name]
-    print(f"{row.name} {variant.name}: AUC {v['auc']:.3f} [{lo:.3f}, {hi:.3f}], agreement {v['agreement_with_float']:.1%}")
+    print(f"{row.name} {variant.name}: AUC {format_auc_views(views)}, agreement {v['agreement_with_float']:.1%}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ COLUMNS = (
     ("threads", "thr", "{}"), ("math", "math", "{}"), ("size_bytes", "KB", "{:.0f}"), ("gzip_bytes", "gz KB", "{:.0f}"),
     ("accuracy", "acc", "{:.3f}"), ("balanced_accuracy", "bal acc", "{:.3f}"), ("precision", "prec", "{:.3f}"),
     ("recall", "recall", "{:.3f}"), ("f1", "F1", "{:.3f}"), ("auc", "AUC [95% CI]", "{:.3f}"),
+    ("auc_per_file_weighted", "AUC rad-weighted [95% CI]", "{:.3f}"),
+    ("auc_per_radiograph", "AUC per radiograph [95% CI]", "{:.3f}"),
     ("agreement", "agree", "{:.3f}"), ("auc_delta", "ΔAUC [95% CI]", "{:+.3f}"), ("mcnemar_p", "McNemar p", "{:.3f}"),
     ("versus_float", "vs float", "{}"), ("load_ms", "load ms", "{:.0f}"), ("first_ms", "first ms", "{:.1f}"),
     ("latency_ms", "p50 ms", "{:.2f}"), ("p90_ms", "p90 ms", "{:.2f}"), ("p99_ms", "p99 ms", "{:.2f}"),

@@ -25,13 +25,13 @@ import numpy as np
 from ..data.folders import LoadedImages, load_dataset, load_images
 from ..errors import FractureEdgeError, InputError, ModelFileError
 from ..export.variants import VARIANTS, Variant
-from ..metrics import agreement, classification_metrics
+from ..metrics import agreement, auc_views, classification_metrics
 from ..postprocess import calibrated
 from ..preprocess import tensor_from_gray
 from ..progress import progress
 from ..runtimes import RUNTIMES, RuntimeUnavailable, check_names, open_session
 from .memory import PeakRSS
-from .stats import bootstrap_auc, bootstrap_auc_difference, mcnemar
+from .stats import bootstrap_auc_difference, mcnemar
 
 log = logging.getLogger("fracture_edge")
 
@@ -229,7 +229,11 @@ def _evaluate(session, images: LoadedImages, n_boot: int) -> dict:
     m.pop("confusion")
     families = [s.family for s in images.samples]
     groups = families if all(families) else None
-    m["auc_lo"], m["auc_hi"] = bootstrap_auc(images.labels, probs, groups, n_boot)
+    # the three AUCs (per file; each radiograph weighted equally; per radiograph) where the data
+    # has families, per file alone where it does not; "auc" stays the per-file one
+    for view, v in auc_views(images.labels, probs, groups, n_boot).items():
+        key = "auc" if view == "per_file" else f"auc_{view}"
+        m[key], (m[f"{key}_lo"], m[f"{key}_hi"]) = v["auc"], v["interval"]
     m["bootstrap_unit"] = "family" if groups else "image"
     m["preprocess_ms"] = statistics.median(pre_times)
     m["fused"] = spec.fused

@@ -11,30 +11,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import rankdata
 
-from ..metrics import percentile_interval, resample_indices
+from ..metrics import percentile_interval, rank_auc, resample_indices
 
 N_BOOT = 1000
 ALPHA = 0.05
-
-
-def auc(y: np.ndarray, prob: np.ndarray) -> float:
-    """ROC AUC as the Mann-Whitney statistic (mid-ranks for ties): equal to scikit-learn's
-    ``roc_auc_score``, without its input validation, which dominates the cost of a bootstrap."""
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    ranks = rankdata(prob)
-    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def bootstrap_auc(y, prob, groups=None, n_boot: int = N_BOOT, seed: int = 0,
-                  alpha: float = ALPHA) -> tuple[float | None, float | None]:
-    """Percentile interval of ROC AUC; resamples holding one class only are skipped."""
-    y, prob = np.asarray(y).astype(int), np.asarray(prob, np.float64)
-    aucs = [auc(y[i], prob[i]) for i in resample_indices(len(y), groups, n_boot, seed)
-            if 0 < y[i].sum() < len(i)]
-    return percentile_interval(aucs, alpha)
 
 
 def bootstrap_auc_difference(y, prob_a, prob_b, groups=None, n_boot: int = N_BOOT, seed: int = 0,
@@ -44,10 +25,10 @@ def bootstrap_auc_difference(y, prob_a, prob_b, groups=None, n_boot: int = N_BOO
     a, b = np.asarray(prob_a, np.float64), np.asarray(prob_b, np.float64)
     if not 0 < y.sum() < len(y):
         return {"delta": None, "lo": None, "hi": None}
-    deltas = [auc(y[i], a[i]) - auc(y[i], b[i])
+    deltas = [rank_auc(y[i], a[i]) - rank_auc(y[i], b[i])
               for i in resample_indices(len(y), groups, n_boot, seed) if 0 < y[i].sum() < len(i)]
     lo, hi = percentile_interval(deltas, alpha)
-    return {"delta": float(auc(y, a) - auc(y, b)), "lo": lo, "hi": hi}
+    return {"delta": float(rank_auc(y, a) - rank_auc(y, b)), "lo": lo, "hi": hi}
 
 
 def mcnemar(correct_a, correct_b) -> dict:

@@ -89,8 +89,8 @@ def fit_encoder(gray: np.ndarray, spec: PreprocessSpec, recipe: TrainConfig, cfg
     from .keras_env import keras, tf
 
     keras.utils.set_random_seed(cfg.seed)
-    model = registry.get(recipe.arch).build(spec.input_shape, weights="none", width=recipe.width,
-                                            dropout=recipe.dropout, l2=recipe.l2, bn_momentum=recipe.bn_momentum)
+    model = registry.build(recipe.arch, spec.input_shape, weights="none", width=recipe.width,
+                           dropout=recipe.dropout, l2=recipe.l2, bn_momentum=recipe.bn_momentum)
     encoder = encoder_of(model)
     head = keras.Sequential([keras.layers.Dense(cfg.projection, activation="relu"),
                              keras.layers.Dense(cfg.projection)], name="projection")

@@ -287,8 +287,8 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
     arch = registry.get(cfg.arch)
     keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
-        model = arch.build(spec.input_shape, weights=cfg.weights, width=cfg.width, dropout=cfg.dropout, l2=cfg.l2,
-                           bn_momentum=cfg.bn_momentum)
+        model = registry.build(cfg.arch, spec.input_shape, weights=cfg.weights, width=cfg.width,
+                               dropout=cfg.dropout, l2=cfg.l2, bn_momentum=cfg.bn_momentum)
     train_ds = make_train_dataset(train_images, spec, cfg.augment, cfg.batch_size, cfg.seed, cfg.balance, targets)
     steps = math.ceil(len(train_images.samples) / cfg.batch_size)
     val_x = tensors(loaded["val"], spec)
@@ -338,7 +338,9 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
     }
 
 
-def _write_split(path: Path, samples: list[Sample]) -> None:
+def write_split(path: Path, samples: list[Sample]) -> None:
+    """``split.csv``: which file served as train, val or test, the run folder's record that
+    export calibrates, fine-tunes and validates by (``cv --export`` writes one per fold)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["path", "label", "split", "family"])
@@ -372,7 +374,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
     """Train ``cfg.arch`` on ``data`` into the run folder ``out``; returns the run manifest.
 
     ``operating_point`` (threshold and temperature chosen on cross-validated predictions, see
-    :mod:`.cv`) goes into the run's spec and from there into every export. ``teachers``: CV
+    :mod:`.cv`, and what they promise) goes into the run's spec and from there into every export. ``teachers``: CV
     folders whose out-of-fold predictions are the soft labels (see :func:`oof_soft_labels`),
     mixed with the hard labels by ``cfg.distill``. Under
     ``--strategy multiworker`` every worker calls this with the same arguments; only the chief
@@ -382,8 +384,10 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
         raise InputError(f"output exists: {out} (use --force to replace it)")
     spec = default_spec(cfg)
     if operating_point:
+        from .operating_point import spec_record
+
         spec = replace(spec, threshold=float(operating_point["threshold"]),
-                       temperature=float(operating_point["temperature"]))
+                       temperature=float(operating_point["temperature"]), operating_point=spec_record(operating_point))
     dataset = load_dataset(data)
     warn_if_leaky(dataset)
     samples = assign_splits(dataset, cfg.val_fraction, cfg.seed)
@@ -406,7 +410,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
         model, info = fit(loaded, spec, cfg, tmp / "checkpoints", teacher=soft, verbose=verbose, strategy=strategy)
         model.save(str(tmp / "model.keras"))
         write_text(tmp / "spec.json", spec.to_json() + "\n")
-        _write_split(tmp / "split.csv", [s for part in loaded.values() for s in part.samples])
+        write_split(tmp / "split.csv", [s for part in loaded.values() for s in part.samples])
         write_history(tmp / "history.csv", info["history"])
         eval_split = "test" if "test" in loaded else "val"
         ev = loaded[eval_split]

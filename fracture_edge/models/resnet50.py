@@ -8,10 +8,9 @@ unfrozen at a lower learning rate.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..errors import InputError
 from ..keras_env import keras
+from .weights_file import load_weights_file
 
 # Caffe-style ImageNet normalisation ((x - mean) in 0..255 units), written as our spec's
 # (x/255 - mean) / std so ImageNet weights see the statistics they were trained on.
@@ -30,18 +29,13 @@ def _backbone(inputs, weights: str):
             return keras.applications.ResNet50(include_top=False, weights="imagenet", input_tensor=inputs)
         except Exception as exc:  # download failures surface as many exception types
             raise InputError(
-                f"cannot load ImageNet weights ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
-                "without internet use --weights none, or --weights PATH to a local weights file"
+                f"cannot download ResNet50's ImageNet weights ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:120]}); offline, --arch efficientnet-lite0 --weights imagenet "
+                "reads its ImageNet weights from an installed package, or use --weights PATH"
             ) from None
     backbone = keras.applications.ResNet50(include_top=False, weights=None, input_tensor=inputs)
     if weights not in (None, "none"):
-        path = Path(weights)
-        if not path.is_file():
-            raise InputError(f"weights file not found: {path} (use --weights none|imagenet|PATH)")
-        try:
-            backbone.load_weights(str(path), by_name=path.suffix == ".h5", skip_mismatch=path.suffix == ".h5")
-        except Exception as exc:
-            raise InputError(f"cannot load weights from {path}: {str(exc).splitlines()[0][:160]}") from None
+        load_weights_file(backbone, weights)
     return backbone
 
 

@@ -18,6 +18,24 @@ import click
 from .errors import FractureEdgeError
 
 EXIT_USER_ERROR = 2
+#: bench: some rows failed (the table of the others is still written)
+EXIT_ROWS_FAILED = 1
+
+
+class FiniteRange(click.FloatRange):
+    """click's FloatRange that also refuses NaN and the infinities: click parses ``nan`` as a
+    float, and NaN compares false with every bound, so a plain range lets it through."""
+
+    def convert(self, value, param, ctx):
+        import math
+
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
+COUNT, NON_NEGATIVE = click.IntRange(min=1), click.IntRange(min=0)
 
 
 class _OneLine(logging.Formatter):
@@ -61,7 +79,7 @@ def data():
 @data.command("synth", epilog="Example: fracture-edge data synth data/synth --n 400 --seed 0 --size 96")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--n", "n", default=400, show_default=True, help="Number of images.")
-@click.option("--seed", default=0, show_default=True, help="Random seed; same seed, same images.")
+@click.option("--seed", default=0, show_default=True, type=NON_NEGATIVE, help="Random seed; same seed, same images.")
 @click.option("--size", default=128, show_default=True, help="Image side in pixels.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def data_synth(out, n, seed, size, force):
@@ -79,7 +97,7 @@ def data_synth(out, n, seed, size, force):
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the summary as JSON.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
               help="Folder for report.md, audit.json, families.csv and contact sheets.")
-@click.option("--workers", type=int, default=None, help="Decoding threads (default: cores, at most 4).")
+@click.option("--workers", type=COUNT, default=None, help="Decoding threads (default: cores, at most 4).")
 def data_audit(data_path, json_path, report_dir, workers):
     """Counts, unusable files, duplicate families (rotated/mirrored copies), leakage, shortcut hints."""
     from .data.audit import audit
@@ -104,8 +122,8 @@ def data_audit(data_path, json_path, report_dir, workers):
               help="Keep whole families (copies incl. rotated/mirrored) or only byte copies together.")
 @click.option("--val", default=0.15, show_default=True, help="Share of files for validation.")
 @click.option("--test", default=0.15, show_default=True, help="Share of files for test.")
-@click.option("--seed", default=0, show_default=True)
-@click.option("--workers", type=int, default=None, help="Decoding threads (default: cores, at most 4).")
+@click.option("--seed", default=0, show_default=True, type=NON_NEGATIVE)
+@click.option("--workers", type=COUNT, default=None, help="Decoding threads (default: cores, at most 4).")
 def data_split(data_path, out, by, val, test, seed, workers):
     """Write a split manifest (path,label,split,family) in which no family spans two splits."""
     from .data.split import family_split, split_summary, write_manifest
@@ -236,7 +254,7 @@ def train(data_path, out, operating_point, teachers, force, **recipe):
 @click.option("--save-models", is_flag=True, help="Keep each fold's Keras model (a teacher for --distill).")
 @click.option("--teacher", "teachers", multiple=True, type=click.Path(path_type=Path),
               help="A CV folder of the same data and folds, run with --save-models; repeat for an ensemble.")
-@click.option("--pretrain-epochs", type=int, default=0, show_default=True,
+@click.option("--pretrain-epochs", type=NON_NEGATIVE, default=0, show_default=True,
               help="Pretrain each fold's encoder self-supervised (SimCLR) on its training images for this "
                    "many epochs first (0: no pretraining).")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
@@ -277,9 +295,10 @@ def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, tea
 @click.option("--fusion", help="Input channels, as for train.")
 @click.option("--epochs", default=20, show_default=True)
 @click.option("--batch-size", default=64, show_default=True, help="Image pairs per step.")
-@click.option("--lr", "learning_rate", default=1e-3, show_default=True)
-@click.option("--temperature", default=0.2, show_default=True, help="NT-Xent softmax temperature.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--lr", "learning_rate", default=1e-3, show_default=True, type=FiniteRange(min=0, min_open=True))
+@click.option("--temperature", default=0.2, show_default=True, type=FiniteRange(min=0, min_open=True),
+              help="NT-Xent softmax temperature.")
+@click.option("--seed", default=0, show_default=True, type=NON_NEGATIVE)
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def pretrain(data_path, out, epochs, batch_size, learning_rate, temperature, seed, force, **recipe):
     """Self-supervised (SimCLR) pretraining of an encoder on unlabelled images: every image under
@@ -340,8 +359,10 @@ def evaluate(run_dir, data_path, split, out):
 @click.option("--all", "all_variants", is_flag=True, help="Every variant in the table.")
 @click.option("--fused", is_flag=True,
               help="Run Canny, fusion and normalisation inside the model; input is uint8 grayscale.")
-@click.option("--calibration-size", default=200, show_default=True, help="Representative images (training split).")
-@click.option("--min-agreement", default=0.95, show_default=True, help="Validation agreement gate with Keras.")
+@click.option("--calibration-size", default=200, show_default=True, type=COUNT,
+              help="Representative images (training split).")
+@click.option("--min-agreement", default=0.95, show_default=True, type=FiniteRange(0, 1),
+              help="Validation agreement gate with Keras.")
 @click.option("--force", is_flag=True, help="Replace existing variant folders.")
 def export(run_dir, out, names, recipes, all_variants, fused, calibration_size, min_agreement, force, prune,
            **flags):
@@ -391,17 +412,19 @@ def inspect(model):
                    "(bfloat16, where the CPU has it), onnxruntime, keras (default: all that fit).")
 @click.option("--variants", default=None, help="Comma-separated variant names (default: every variant found).")
 @click.option("--threads", default="2", show_default=True, help="Comma-separated thread counts.")
-@click.option("--warmup", default=10, show_default=True, help="Untimed runs per row before timing.")
-@click.option("--iterations", default=100, show_default=True, help="Timed runs per row, after warm-up.")
-@click.option("--bootstrap", default=1000, show_default=True, help="Bootstrap resamples for AUC intervals.")
+@click.option("--warmup", default=10, show_default=True, type=NON_NEGATIVE, help="Untimed runs per row before timing.")
+@click.option("--iterations", default=100, show_default=True, type=COUNT, help="Timed runs per row, after warm-up.")
+@click.option("--bootstrap", default=1000, show_default=True, type=COUNT, help="Bootstrap resamples for AUC intervals.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write rows as JSON.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
               help="Folder for rows.json/.csv, table.md, PNG plots and a self-contained index.html.")
+@click.option("--keep-going", is_flag=True,
+              help="Exit 0 even when rows failed (a partial table is fine); by default a failed row exits 1.")
 def bench(models, data_path, split, runtimes, variants, threads, warmup, iterations, bootstrap, json_path,
-          report_dir):
+          report_dir, keep_going):
     """Accuracy (with 95% intervals), size, memory and batch-1 latency of every variant on every runtime."""
     from .bench.report import markdown_table, rows_for_json, write_report
-    from .bench.runner import bench as run_bench, bench_meta
+    from .bench.runner import bench as run_bench, bench_meta, failed_rows
     from .errors import InputError
     from .io import write_json
 
@@ -409,6 +432,8 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
         thread_list = tuple(int(t) for t in threads.split(","))
     except ValueError:
         raise InputError(f"--threads must be comma-separated integers, got {threads!r}") from None
+    if min(thread_list) < 1:
+        raise InputError(f"--threads must be at least 1, got {threads!r}")
     rt = [r.strip() for r in runtimes.split(",")] if runtimes else None
     var = [v.strip() for v in variants.split(",")] if variants else None
     rows = run_bench(models, data_path, split, rt, thread_list, warmup, iterations, var, bootstrap)
@@ -419,6 +444,11 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
     if report_dir:
         write_report(rows, report_dir, bench_meta(models, data_path, split, thread_list, warmup, iterations))
         click.echo(f"report: {report_dir / 'index.html'}")
+    failed = failed_rows(rows, named_runtimes=rt is not None)
+    if failed and not keep_going:
+        click.echo(f"error: {len(failed)} of {len(rows)} rows failed: {', '.join(failed)} (see the status column; "
+                   "--keep-going accepts a partial table)", err=True)
+        sys.exit(EXIT_ROWS_FAILED)
 
 
 # ----------------------------------------------------------------------------- predict
@@ -430,7 +460,7 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
 @click.option("--runtime", default="litert", show_default=True,
               help="litert, litert-ref, openvino or openvino-bf16 (.tflite), onnxruntime (.onnx): the bench's "
                    "adapters.")
-@click.option("--threads", default=2, show_default=True)
+@click.option("--threads", default=2, show_default=True, type=COUNT)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
 @click.option("--explain", "explain_dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
               help="Write a Grad-CAM overlay DIR/<image stem>.gradcam.png per image (needs --run RUN_DIR).")
@@ -467,7 +497,7 @@ def predict(images, model, runtime, threads, as_json, explain_dir, run_dir):
 @click.option("--n", "n", default=1200, show_default=True, help="Synthetic images.")
 @click.option("--img-size", default=64, show_default=True)
 @click.option("--epochs", default=20, show_default=True)
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, type=NON_NEGATIVE)
 def demo(out, n, img_size, epochs, seed):
     """The whole path on synthetic data: synthesise, train deepconvnet, export float32 + int8, bench."""
     from .demo import run_demo
@@ -495,8 +525,8 @@ def main(argv=None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:     # a bad option value or usage: one line too
+        click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except FractureEdgeError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -75,11 +75,11 @@ def _check_teachers(dirs, folds_csv: str):
 def _soft_labels(dirs, specs, fold: int, train: LoadedImages, spec) -> np.ndarray:
     """Mean probability of the teachers' fold models on this fold's training images, each
     teacher fed at its own input size (images are decoded again when it differs)."""
-    from .keras_env import keras
+    from .keras_env import load_model
 
     probs = []
     for d, t_spec in zip(map(Path, dirs), specs):
-        model = keras.models.load_model(d / "models" / f"fold{fold}.keras", compile=False)
+        model = load_model(d / "models" / f"fold{fold}.keras")
         images = train if (t_spec.height, t_spec.width) == (spec.height, spec.width) else \
             load_images(train.samples, t_spec, desc="teacher decode")
         probs.append(model.predict(tensors(images, t_spec), verbose=0).reshape(-1))

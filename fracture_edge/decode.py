@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from .errors import DecodeError
+from .io import regular_file
 
 #: Refuse images larger than this many pixels before decoding them (decompression bombs).
 MAX_PIXELS = 64_000_000
@@ -24,8 +25,9 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", "
 
 
 def image_files(folder: str | os.PathLike) -> list[Path]:
-    """Every file below ``folder`` (recursively) with an image extension, sorted."""
-    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    """Every entry below ``folder`` (recursively) but folders, with an image extension, sorted.
+    Broken links and FIFOs are listed too, so that reading them skips and counts them."""
+    return sorted(p for p in Path(folder).rglob("*") if not p.is_dir() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
 _MAGIC = (
@@ -59,12 +61,52 @@ def extension_format(path: str | os.PathLike) -> str | None:
 
 def check_complete(data: bytes, fmt: str) -> str | None:
     """Why the bytes look truncated, or None. Catches what decoders only warn about."""
-    # The end marker must follow the last start-of-scan: an EXIF thumbnail carries its own.
-    if fmt == "jpeg" and data.rfind(b"\xff\xd9") < max(data.rfind(b"\xff\xda"), 2):
+    if fmt == "jpeg" and jpeg_end(data) is None:
         return "truncated JPEG (no end-of-image marker)"
     if fmt == "png" and data.rfind(b"IEND") == -1:
         return "truncated PNG (no IEND chunk)"
     return None
+
+
+#: JPEG markers without a length field: start and end of image, restart markers, TEM.
+_JPEG_STANDALONE = {0xD8, 0xD9, 0x01, *range(0xD0, 0xD8)}
+
+
+def jpeg_end(data: bytes) -> int | None:
+    """Offset just past the end-of-image marker that closes the JPEG, or None when the bytes
+    end first. Segments are skipped by their length, so an EXIF thumbnail (inside APP1, with
+    its own scan and end marker) is not taken for the image, and bytes after the end marker
+    (junk some writers append, which may hold ``FF DA``) are not taken for a scan."""
+    i, n = 2, len(data)
+    while i + 1 < n:
+        if data[i] != 0xFF:                     # stray byte between segments: tolerated
+            i += 1
+            continue
+        marker = data[i + 1]
+        if marker == 0xD9:
+            return i + 2
+        if marker == 0xFF or marker in _JPEG_STANDALONE:
+            i += 1 if marker == 0xFF else 2
+            continue
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+        if marker == 0xDA:                      # start of scan: entropy-coded data follows
+            i = _scan_end(data, i)
+    return None
+
+
+def _scan_end(data: bytes, i: int) -> int:
+    """Offset of the first marker after entropy-coded data (``FF 00`` is a stuffed byte and
+    ``FF D0``..``FF D7`` restart markers belong to the scan)."""
+    n = len(data)
+    while True:
+        i = data.find(b"\xff", i)
+        if i < 0 or i + 1 >= n:
+            return n
+        nxt = data[i + 1]
+        if nxt == 0x00 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
+            i += 1 if nxt == 0xFF else 2
+            continue
+        return i
 
 
 def decode_bytes(data: bytes, name: str = "<bytes>") -> np.ndarray:
@@ -91,17 +133,19 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> np.ndarray:
     return to_uint8_pixels(img, bgr=True)
 
 
-def decode_file(path: str | os.PathLike) -> np.ndarray:
-    path = Path(path)
+def read_image_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of an image file, or a DecodeError saying why not: only regular files are read
+    (a FIFO would block, a device never end), so a broken link or a FIFO in a data folder is
+    skipped and counted like any other unusable file."""
+    path = regular_file(path, "an image", DecodeError)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DecodeError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DecodeError(f"{path}: is a folder, not an image") from None
+        return path.read_bytes()
     except OSError as exc:
         raise DecodeError(f"{path}: cannot read ({exc.strerror})") from None
-    return decode_bytes(data, str(path))
+
+
+def decode_file(path: str | os.PathLike) -> np.ndarray:
+    return decode_bytes(read_image_bytes(path), str(path))
 
 
 def to_uint8_pixels(img: np.ndarray, bgr: bool) -> np.ndarray:

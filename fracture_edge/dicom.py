@@ -11,7 +11,7 @@ import io
 import numpy as np
 
 from . import decode
-from .errors import DecodeError
+from .errors import DecodeError, one_line
 
 
 def decode_dicom(data: bytes, name: str) -> np.ndarray:
@@ -23,7 +23,7 @@ def decode_dicom(data: bytes, name: str) -> np.ndarray:
     try:
         ds = pydicom.dcmread(io.BytesIO(data))
     except Exception as exc:  # pydicom raises many types for malformed files
-        raise DecodeError(f"{name}: not a readable DICOM file ({_one_line(exc)})") from None
+        raise DecodeError(f"{name}: not a readable DICOM file ({one_line(exc)})") from None
     if "PixelData" not in ds:
         raise DecodeError(f"{name}: DICOM file has no pixel data")
     rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
@@ -35,7 +35,7 @@ def decode_dicom(data: bytes, name: str) -> np.ndarray:
         syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
         label = getattr(syntax, "name", str(syntax))
         raise DecodeError(
-            f"{name}: cannot decode DICOM pixel data in transfer syntax {label} ({_one_line(exc)})"
+            f"{name}: cannot decode DICOM pixel data in transfer syntax {label} ({one_line(exc)})"
         ) from None
     if arr.ndim == 3 and ds.get("SamplesPerPixel", 1) == 1:
         arr = arr[0]  # multi-frame: first frame
@@ -51,7 +51,3 @@ def decode_dicom(data: bytes, name: str) -> np.ndarray:
         return arr.astype(np.uint8) if arr.dtype == np.uint8 else decode.stretch_to_uint8(arr)
     raise DecodeError(f"{name}: unsupported DICOM photometric interpretation {photometric}")
 
-
-def _one_line(exc: Exception) -> str:
-    """pydicom's messages span lines (one per plugin); errors are shown on one."""
-    return " ".join(str(exc).split())

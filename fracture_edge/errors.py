@@ -23,3 +23,18 @@ class SpecError(FractureEdgeError):
 
 class ModelFileError(InputError):
     """A model file is missing, not a .tflite, or carries no fracture-edge spec."""
+
+
+def one_line(exc: BaseException) -> str:
+    """A library's message on one line: pydicom's and LiteRT's span several (one per plugin,
+    one per failing node), and errors are shown on one."""
+    return " ".join(str(exc).split())
+
+
+def check_choice(value, choices, what: str, where: str = ""):
+    """``value`` if it is one of ``choices``; else a one-line error listing them, after
+    ``where`` (e.g. the file it was read from)."""
+    if value not in choices:
+        prefix = f"{where}: " if where else ""
+        raise InputError(f"{prefix}unknown {what} {value!r} (choose from {', '.join(map(str, choices))})")
+    return value

@@ -37,7 +37,7 @@ def evaluate_arrays(y_true, prob, spec: PreprocessSpec, out_dir: Path, title: st
 
 def evaluate_run(run_dir, data, split: str = "test", out_dir=None) -> dict:
     """Score a run folder's Keras model on ``split`` of a folder or manifest."""
-    from .keras_env import keras
+    from .keras_env import load_model
     from .train import tensors
 
     run_dir = Path(run_dir)
@@ -49,7 +49,7 @@ def evaluate_run(run_dir, data, split: str = "test", out_dir=None) -> dict:
     if not samples:
         raise InputError(f"{data}: no images in split '{split}' (has {', '.join(dataset.splits) or 'none'})")
     images = load_images(samples, spec, desc=f"decode {split}")
-    model = keras.models.load_model(run_dir / "model.keras", compile=False)
+    model = load_model(run_dir / "model.keras")
     prob = model.predict(tensors(images, spec), verbose=0).reshape(-1)
     out = Path(out_dir) if out_dir else run_dir / "eval" / split
     families = [s.family for s in images.samples]

@@ -117,11 +117,11 @@ class Explainer:
     """
 
     def __init__(self, run_dir: str | os.PathLike, out_dir: str | os.PathLike):
-        from .keras_env import keras
+        from .keras_env import load_model
 
         run_dir = Path(run_dir)
         self.spec = PreprocessSpec.from_json((run_dir / "spec.json").read_text())
-        self.model = keras.models.load_model(run_dir / "model.keras", compile=False)
+        self.model = load_model(run_dir / "model.keras")
         self.layer = last_conv_layer(self.model).name
         self.out_dir = Path(out_dir)
         self._used: set[str] = set()

@@ -15,4 +15,20 @@ import tf_keras as keras  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")
 
-__all__ = ["tf", "keras"]
+__all__ = ["tf", "keras", "load_model"]
+
+
+def load_model(path: str | os.PathLike):
+    """A saved Keras model, uncompiled, or a one-line error naming the file: a truncated or
+    damaged ``.keras`` makes Keras raise OSError, ValueError, KeyError or zipfile's errors,
+    whose messages do not name it."""
+    import zipfile
+
+    from .errors import ModelFileError, one_line
+    from .io import regular_file
+
+    path = regular_file(path, "a Keras model", ModelFileError)
+    try:
+        return keras.models.load_model(path, compile=False)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{path}: damaged or unreadable Keras model ({one_line(exc)})") from None

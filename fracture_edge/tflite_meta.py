@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import os
 import struct
-from pathlib import Path
 
 from .errors import ModelFileError
+from .io import regular_file
 from .spec import PreprocessSpec
 
 METADATA_NAME = "fracture_edge.spec"
 FILE_IDENTIFIER = b"TFL3"
 
 # Field indices in schema.fbs.
-_MODEL_BUFFERS, _MODEL_METADATA = 4, 6
+_MODEL_OPERATOR_CODES, _MODEL_SUBGRAPHS, _MODEL_BUFFERS, _MODEL_METADATA = 1, 2, 4, 6
+_SUBGRAPH_TENSORS, _SUBGRAPH_INPUTS, _SUBGRAPH_OUTPUTS, _SUBGRAPH_OPERATORS = 0, 1, 2, 3
 _BUFFER_DATA, _BUFFER_OFFSET, _BUFFER_SIZE = 0, 1, 2
 _METADATA_NAME, _METADATA_BUFFER = 0, 1
 
@@ -54,6 +55,9 @@ class _Table:
             return 0, 0
         v = self._indirect(p)
         return v + 4, struct.unpack_from("<I", self.buf, v)[0]
+
+    def has(self, index: int) -> bool:
+        return self._field(index) is not None
 
     def tables(self, index: int) -> list["_Table"]:
         start, n = self.vector(index)
@@ -93,14 +97,43 @@ def read_metadata(buf: bytes, name: str = "<model>") -> dict[str, bytes]:
         raise ModelFileError(f"{name}: corrupt .tflite flatbuffer") from None
 
 
+#: Lists LiteRT reads without checking that they exist: (field index, what it holds).
+_REQUIRED_IN_MODEL = ((_MODEL_OPERATOR_CODES, "operator codes"), (_MODEL_SUBGRAPHS, "subgraphs"),
+                      (_MODEL_BUFFERS, "buffers"))
+_REQUIRED_IN_SUBGRAPH = ((_SUBGRAPH_TENSORS, "tensors"), (_SUBGRAPH_INPUTS, "inputs"),
+                         (_SUBGRAPH_OUTPUTS, "outputs"), (_SUBGRAPH_OPERATORS, "operators"))
+
+
+def check_model(buf: bytes, name: str = "<model>") -> None:
+    """Refuse a model that omits a list LiteRT reads without checking. Every flatbuffer field
+    is optional, so its verifier passes a model without, say, a subgraph list, and LiteRT then
+    follows a null pointer and the process dies. Out-of-range indices it reports itself."""
+    model = _model(buf, name)
+    try:
+        missing = _absent(model, _REQUIRED_IN_MODEL)
+        if not missing:
+            graphs = model.tables(_MODEL_SUBGRAPHS)
+            missing = [what for graph in graphs for what in _absent(graph, _REQUIRED_IN_SUBGRAPH)]
+            if not missing and graphs and not (graphs[0].vector(_SUBGRAPH_INPUTS)[1]
+                                               and graphs[0].vector(_SUBGRAPH_OUTPUTS)[1]):
+                missing = ["input or output"]
+    except (struct.error, IndexError):
+        raise ModelFileError(f"{name}: corrupt .tflite flatbuffer") from None
+    if missing:
+        raise ModelFileError(f"{name}: damaged .tflite: no {', '.join(dict.fromkeys(missing))}")
+
+
+def _absent(table: _Table, required) -> list[str]:
+    return [what for index, what in required if not table.has(index)]
+
+
 def load_model_bytes(path: str | os.PathLike) -> bytes:
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"model not found: {path}")
-    if path.is_dir():
-        raise ModelFileError(f"model is a folder, expected a .tflite file: {path}")
-    data = path.read_bytes()
-    _model(data, str(path))
+    path = regular_file(path, "a .tflite model", ModelFileError)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read ({exc.strerror})") from None
+    check_model(data, str(path))
     return data
 
 

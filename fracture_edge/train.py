@@ -76,20 +76,64 @@ BALANCES = ("family", "class")
 SCHEDULES = ("cosine", "constant")
 
 
+@dataclass(frozen=True)
+class Range:
+    """The interval a numeric recipe value must lie in (``None``: unbounded). NaN and the
+    infinities lie in none: click parses ``nan`` and ``inf`` as floats, and a NaN compares
+    false with every bound, so it would pass a plain comparison."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, v) -> bool:
+        return (math.isfinite(v)
+                and (self.low is None or (v > self.low if self.low_open else v >= self.low))
+                and (self.high is None or (v < self.high if self.high_open else v <= self.high)))
+
+    def __str__(self) -> str:
+        if self.high is None:
+            return f"must be {'above' if self.low_open else 'at least'} {self.low:g}"
+        return (f"must lie in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}"
+                f"{')' if self.high_open else ']'}")
+
+
+UNIT, POSITIVE, NON_NEGATIVE, COUNT = Range(0, 1, high_open=True), Range(0, low_open=True), Range(0), Range(1)
+#: The range of every numeric field of :class:`TrainConfig` and :class:`~.augment.Augment`
+#: (``img_size`` has the architecture registry's own check); a field without a row is not
+#: a number. check_config refuses anything outside before any data is read.
+RANGES = {
+    "epochs": COUNT, "batch_size": COUNT, "learning_rate": POSITIVE, "seed": NON_NEGATIVE, "patience": COUNT,
+    "val_fraction": Range(0, 1, True, True), "width": COUNT, "canny_low": NON_NEGATIVE, "canny_high": NON_NEGATIVE,
+    "window": COUNT, "dropout": UNIT, "l2": NON_NEGATIVE, "bn_momentum": UNIT, "label_smoothing": UNIT,
+    "distill": Range(0, 1),
+    "max_rotation": Range(0, 180), "contrast": Range(0, 1), "brightness": Range(0, 255), "zoom": NON_NEGATIVE,
+    "noise": NON_NEGATIVE,
+}
+#: Fields whose command-line option is not named after them.
+_OPTION = {"learning_rate": "--lr", "max_rotation": "--rotation"}
+
+
+def _check_ranges(obj) -> None:
+    for name, value in asdict(obj).items():
+        if name in RANGES and value is not None and value not in RANGES[name]:
+            option = _OPTION.get(name, "--" + name.replace("_", "-"))
+            rule = RANGES[name] if math.isfinite(value) else "must be a finite number"
+            raise InputError(f"{option} {rule} (got {value})")
+
+
 def check_config(cfg: TrainConfig, teachers=()) -> None:
     """Option checks that run before any data is read or TensorFlow is loaded. ``teachers``:
     the distillation teachers given with the recipe (train's and cv's ``--teacher``)."""
     registry.check_input_size(cfg.img_size)
-    if cfg.epochs < 1:
-        raise InputError(f"--epochs must be at least 1 (got {cfg.epochs})")
+    _check_ranges(cfg)
+    if cfg.augment is not None:
+        _check_ranges(cfg.augment)
     if cfg.balance not in BALANCES:
         raise InputError(f"unknown --balance {cfg.balance!r} (choose from {', '.join(BALANCES)})")
     if cfg.schedule not in SCHEDULES:
         raise InputError(f"unknown --schedule {cfg.schedule!r} (choose from {', '.join(SCHEDULES)})")
-    if cfg.window < 1:
-        raise InputError(f"--window must be at least 1 (got {cfg.window})")
-    if not 0.0 <= cfg.distill <= 1.0:
-        raise InputError(f"--distill must lie in [0, 1] (got {cfg.distill})")
     if bool(cfg.distill) != bool(teachers):
         raise InputError("--distill and --teacher CV_DIR go together")
     if cfg.weights == "imagenet" and not registry.info(cfg.arch).imagenet:

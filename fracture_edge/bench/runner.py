@@ -77,13 +77,19 @@ def expand_models(paths) -> list[ModelRef]:
             refs.append(ModelRef(p, "keras", KERAS_VARIANT, str(p.resolve())))
         elif p.is_dir() and (p / "model.tflite").exists():
             refs.append(_file_ref(p / "model.tflite", "tflite"))
-        elif p.is_dir() and sorted(p.glob("*/model.tflite")):
-            refs.extend(_file_ref(f, "tflite") for f in sorted(p.glob("*/model.tflite")))
+        elif p.is_dir() and _variant_files(p):
+            refs.extend(_file_ref(f, "tflite") for f in _variant_files(p))
         elif not p.exists():
             raise InputError(f"model path does not exist: {p}")
         else:
             raise InputError(f"not a model: {p} (expected a .tflite, an export folder or a run folder)")
     return refs
+
+
+def _variant_files(export_dir: Path) -> list[Path]:
+    """``*/model.tflite`` of an export folder, but not in hidden folders: a killed export's
+    temporary folder (``.NAME.PID.RANDOM.tmp``) is not a variant."""
+    return sorted(f for f in export_dir.glob("*/model.tflite") if not f.parent.name.startswith("."))
 
 
 def check_variants(names) -> list[str]:
@@ -174,6 +180,15 @@ def bench(models, data, split: str | None = "test", runtimes=None, threads=(2,),
         rows.append(_bench_row(ref, rt, th, samples, cache, warmup, iterations, n_boot))
     compare_with_float(rows, n_boot)
     return rows
+
+
+def failed_rows(rows: list[dict], named_runtimes: bool) -> list[str]:
+    """The rows that failed, named ``model/variant/runtime/N threads``: every error, and an
+    unavailable runtime where the user named the runtimes (left to choose, the bench runs what
+    is installed and the CPU supports, and an unavailable row only says what was left out)."""
+    failed = ("error", "unavailable") if named_runtimes else ("error",)
+    return [f"{r['model']}/{r['variant']}/{r['runtime']}" + (f"/{r['threads']} threads" if r.get("threads") else "")
+            for r in rows if r["status"].split(":")[0] in failed]
 
 
 def _failed_row(ref: ModelRef, status: str) -> dict:

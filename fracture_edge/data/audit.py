@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import time
 from collections import Counter
 from pathlib import Path
 
 from ..decode import extension_format
-from ..io import write_json, write_text
+from ..io import atomic_dir, write_json, write_text
 from .contact_sheet import contact_sheet
 from .families import LINK_THRESHOLD
-from .folders import LABEL_NAMES
+from .folders import LABEL_NAMES, one_class
 from .leakage import leakage
 from .scan import Scan, scan
 from .shortcuts import shortcut_hints
+
+log = logging.getLogger("fracture_edge")
 
 #: How many families and borderline pairs the contact sheets show.
 SHEET_FAMILIES = 10
@@ -32,24 +35,37 @@ SHEET_PAIRS = 8
 
 def audit(data: str | os.PathLike, json_path=None, report_dir=None, workers: int | None = None,
           threshold: float = LINK_THRESHOLD) -> dict:
-    """Audit a folder tree or manifest; write ``json_path`` and ``report_dir`` when given."""
+    """Audit a folder tree or manifest; write ``json_path`` and ``report_dir`` when given.
+
+    The report folder is built whole and swapped in, replacing an earlier report (never a
+    folder of other files), so old and new files are never mixed."""
     t0 = time.perf_counter()
     s = scan(data, workers, threshold)
+    problem = one_class(r.sample.label for r in s.records)
+    if problem:
+        log.warning("%s: %s", s.dataset.source, problem)
     t1 = time.perf_counter()
     summary = summarise(s)
     summary["timings"]["shortcut_hints_s"] = time.perf_counter() - t1
-    if report_dir is not None:
-        t2 = time.perf_counter()
-        write_report(s, Path(report_dir))
-        summary["timings"]["report_s"] = time.perf_counter() - t2
-    summary["timings"]["total_s"] = time.perf_counter() - t0
-    summary["timings"] = {k: round(v, 2) for k, v in summary["timings"].items()}
-    if report_dir is not None:
-        write_json(Path(report_dir) / "audit.json", summary)
-        write_text(Path(report_dir) / "report.md", markdown(summary))
+    if report_dir is None:
+        _finish_timings(summary, t0)
+    else:
+        with atomic_dir(report_dir, force=True) as tmp:
+            t2 = time.perf_counter()
+            write_report(s, tmp)
+            summary["timings"]["report_s"] = time.perf_counter() - t2
+            _finish_timings(summary, t0)
+            write_json(tmp / "audit.json", summary)
+            write_text(tmp / "report.md", markdown(summary))
+            write_json(tmp / "manifest.json", {"kind": "fracture-edge audit", "source": summary["source"]})
     if json_path is not None:
         write_json(json_path, summary)
     return summary
+
+
+def _finish_timings(summary: dict, t0: float) -> None:
+    summary["timings"]["total_s"] = time.perf_counter() - t0
+    summary["timings"] = {k: round(v, 2) for k, v in summary["timings"].items()}
 
 
 def summarise(s: Scan) -> dict:
@@ -130,7 +146,6 @@ def _sheets(s: Scan, out: Path) -> None:
 
 def write_report(s: Scan, out: Path) -> None:
     """families.csv and the contact sheets into ``out`` (report.md follows once timings are in)."""
-    out.mkdir(parents=True, exist_ok=True)
     write_text(out / "families.csv", _family_rows(s))
     _sheets(s, out)
 

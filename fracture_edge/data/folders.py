@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import logging
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
-from ..decode import IMAGE_EXTENSIONS, decode_bytes
+from ..decode import IMAGE_EXTENSIONS, decode_bytes, read_image_bytes
 from ..errors import DecodeError, InputError
+from ..io import regular_file
 from ..preprocess import prepare_gray
 from ..progress import progress
 from ..spec import PreprocessSpec
@@ -98,6 +101,17 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
     return _from_folders(path)
 
 
+def one_class(labels) -> str | None:
+    """Why a set of labels cannot train a classifier (all of one class), or None. A folder tree
+    with one class folder misnamed (e.g. ``ok/`` for the negatives) reads as one class, and
+    would otherwise fail only when training starts."""
+    found = sorted(set(int(x) for x in labels))
+    if len(found) == 1:
+        return (f"every image is labelled '{LABEL_NAMES[found[0]]}': a classifier needs both classes "
+                f"(class folder names that count: {', '.join(sorted(CLASS_ALIASES))})")
+    return None
+
+
 def _class_dirs(folder: Path) -> list[tuple[Path, int]]:
     found = []
     for d in sorted(p for p in folder.iterdir() if p.is_dir()):
@@ -119,8 +133,8 @@ def _from_folders(root: Path) -> Dataset:
             continue
         for cdir, label in classes:
             for f in sorted(cdir.rglob("*")):
-                if not f.is_file():
-                    continue
+                if f.is_dir():
+                    continue        # links, broken ones too, and FIFOs stay: reading them skips them, counted
                 if f.suffix.lower() in IMAGE_EXTENSIONS:
                     samples.append(Sample(f, label, split))
                 else:
@@ -136,23 +150,46 @@ def _from_folders(root: Path) -> Dataset:
 def _from_manifest(csv_path: Path) -> Dataset:
     base = csv_path.parent
     samples = []
-    with open(csv_path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"path", "label"} - set(reader.fieldnames or [])
-        if missing:
-            raise InputError(f"{csv_path}: manifest lacks column(s) {', '.join(sorted(missing))}")
-        for i, row in enumerate(reader, start=2):
-            label = label_of(row["label"])
-            if label is None:
-                raise InputError(f"{csv_path}:{i}: unknown label {row['label']!r}")
-            p = Path(row["path"])
-            split = row.get("split") or None
-            if split is not None and split not in ("train", "val", "test"):
-                raise InputError(f"{csv_path}:{i}: unknown split {split!r} (train, val, test)")
-            samples.append(Sample(p if p.is_absolute() else base / p, label, split, row.get("family") or None))
+    for i, row in manifest_rows(csv_path, required=("path", "label")):
+        label = label_of(row["label"])
+        if label is None:
+            raise InputError(f"{csv_path}:{i}: unknown label {row['label']!r}")
+        p = Path(row["path"])
+        split = row.get("split") or None
+        if split is not None and split not in ("train", "val", "test"):
+            raise InputError(f"{csv_path}:{i}: unknown split {split!r} (train, val, test)")
+        samples.append(Sample(p if p.is_absolute() else base / p, label, split, row.get("family") or None))
     if not samples:
         raise InputError(f"{csv_path}: manifest has no rows")
     return Dataset(csv_path, samples)
+
+
+def manifest_rows(csv_path: Path, required=()) -> Iterator[tuple[int, dict]]:
+    """(line number, row as a dict) of a CSV with a header; one-line errors naming the line for
+    bytes that are not UTF-8, a malformed line, or a row with more or fewer fields than the
+    header. A byte-order mark (spreadsheets write one) is not part of the first column's name."""
+    data = regular_file(csv_path, "a split manifest").read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(f"{csv_path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise InputError(f"{csv_path}: manifest lacks column(s) {', '.join(missing)} (its header: "
+                             f"{','.join(header) or 'empty'})")
+        for fields in reader:
+            if not fields:
+                continue                  # a blank line
+            if len(fields) != len(header):
+                raise InputError(f"{csv_path}:{reader.line_num}: {len(fields)} field(s) where the header has "
+                                 f"{len(header)} ({','.join(header)})")
+            yield reader.line_num, dict(zip(header, fields))
+    except csv.Error as exc:
+        raise InputError(f"{csv_path}:{reader.line_num}: malformed CSV ({exc})") from None
 
 
 @dataclass
@@ -189,10 +226,7 @@ def load_images(samples: list[Sample], spec: PreprocessSpec, desc: str = "decode
 
     def one(s: Sample):
         try:
-            data = s.path.read_bytes()
-        except OSError as exc:
-            return s, None, f"cannot read ({exc.strerror})", None
-        try:
+            data = read_image_bytes(s.path)
             gray = prepare_gray(decode_bytes(data, str(s.path)), spec)
         except DecodeError as exc:
             return s, None, str(exc).removeprefix(f"{s.path}: "), None

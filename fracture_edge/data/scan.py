@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..decode import decode_bytes, extension_format, sniff_format
+from ..decode import decode_bytes, extension_format, read_image_bytes, sniff_format
 from ..errors import DecodeError
 from ..progress import progress
 from .families import LINK_THRESHOLD, Families, find_families
@@ -67,19 +67,16 @@ class Scan:
 
 def _hash_file(sample: Sample) -> FileRecord:
     try:
-        data = sample.path.read_bytes()
-    except OSError as exc:
-        return FileRecord(sample, 0, None, None, error=f"cannot read ({exc.strerror})")
+        data = read_image_bytes(sample.path)
+    except DecodeError as exc:
+        return FileRecord(sample, 0, None, None, error=str(exc).removeprefix(f"{sample.path}: "))
     return FileRecord(sample, len(data), hashlib.sha256(data).hexdigest(), sniff_format(data[:512]))
 
 
 def _decode_content(path: Path):
     """((width, height, fingerprint), None) or (None, why it cannot be used)."""
     try:
-        data = path.read_bytes()
-        pixels = decode_bytes(data, str(path))
-    except OSError as exc:
-        return None, f"cannot read ({exc.strerror})"
+        pixels = decode_bytes(read_image_bytes(path), str(path))
     except DecodeError as exc:
         return None, str(exc).removeprefix(f"{path}: ")
     return (pixels.shape[1], pixels.shape[0], fingerprint(pixels)), None

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import write_text
-from .folders import LABEL_NAMES
+from .folders import LABEL_NAMES, one_class
 from .scan import FileRecord, Scan
 from .scan import scan as run_scan
 
@@ -80,6 +80,9 @@ def _grouped_rows(data, shares: dict[str, float], seed: int, by: str, workers: i
     usable = scan.usable()
     if not usable:
         raise InputError(f"{scan.dataset.source}: no decodable images to split")
+    problem = one_class(rec.sample.label for rec in usable)
+    if problem:
+        raise InputError(f"{scan.dataset.source}: {problem}")
     groups: dict[str, list[int]] = {}
     for rec in usable:
         groups.setdefault(_group_key(rec, by), []).append(rec.sample.label)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from ..io import atomic_dir
+from ..io import atomic_dir, write_json
 from ..progress import progress
 from .folders import LABEL_NAMES
 
@@ -106,4 +106,7 @@ def synthesize(out: str | os.PathLike, n: int, seed: int = 0, size: int = 128, f
             cv2.imwrite(str(folder / f"synth_{seed}_{i:05d}.png"), img)
             key = f"{split}/{LABEL_NAMES[int(fractured)]}"
             counts[key] = counts.get(key, 0) + 1
+        # what made the folder: it also marks it as this tool's, for --force to replace
+        write_json(tmp / "manifest.json", {"kind": "fracture-edge synth", "n": n, "seed": seed, "size": size,
+                                           "counts": counts})
     return counts

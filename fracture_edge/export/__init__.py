@@ -15,14 +15,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from ..data.folders import load_dataset, load_images
 from ..errors import FractureEdgeError, InputError
-from ..io import atomic_dir, write_bytes, write_json, write_text
+from ..io import atomic_dir, regular_file, write_bytes, write_json, write_text
 from ..metrics import agreement, classification_metrics
 from ..postprocess import calibrated
 from ..preprocess import tensor_from_gray
@@ -32,6 +34,8 @@ from .calibration import DEFAULT_SIZE, representative_tensors
 from .variants import Variant
 
 DEFAULT_MIN_AGREEMENT = 0.95
+
+log = logging.getLogger("fracture_edge")
 
 
 class RunFolder:
@@ -47,9 +51,19 @@ class RunFolder:
         self.spec = PreprocessSpec.from_json((self.path / "spec.json").read_text())
         self.samples = load_dataset(self.path / "split.csv").samples
         manifest = self.path / "manifest.json"
-        self.manifest = json.loads(manifest.read_text()) if manifest.exists() else {}
+        try:
+            self.manifest = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{manifest}: unreadable run manifest ({exc})") from None
         self._model = None
         self._train_images = None
+
+    def sha256(self) -> str:
+        """One digest of the files an export reads from the run (model, spec, split)."""
+        digest = hashlib.sha256()
+        for name in ("model.keras", "spec.json", "split.csv"):
+            digest.update(hashlib.sha256(regular_file(self.path / name, "a run file").read_bytes()).digest())
+        return digest.hexdigest()
 
     @property
     def arch(self) -> str:
@@ -57,9 +71,9 @@ class RunFolder:
 
     def keras_model(self):
         if self._model is None:
-            from ..keras_env import keras
+            from ..keras_env import load_model
 
-            self._model = keras.models.load_model(self.path / "model.keras", compile=False)
+            self._model = load_model(self.path / "model.keras")
         return self._model
 
     def split(self, name: str):
@@ -85,10 +99,16 @@ def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
     out = Path(out) if out else run.path / "export"
     if fused:
         run.spec.to_fused()          # refuses specs that cannot run in-graph, before any work
+    run_sha256 = run.sha256()
+    requests = {v.name: export_request(run_sha256, v, fused, calibration_size, min_agreement, seed) for v in variants}
+    done = {}                        # variants this same export finished before (a rerun after a kill)
     for v in variants:
         target = out / variant_dir_name(v, fused)
         if target.exists() and not force:
-            raise InputError(f"output exists: {target} (use --force to replace it)")
+            done[v.name] = _finished(target, requests[v.name])
+            if done[v.name] is None:
+                raise InputError(f"output exists: {target} (use --force to replace it)")
+            log.info("kept %s: exported before from the same run, recipe and options", target)
     val = run.split("val")
     if not val:
         raise InputError(f"{run.path}: split.csv has no validation images to check the export against")
@@ -102,18 +122,44 @@ def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
     fine_tunes = FineTunes(run, seed=seed)
     manifests = []
     for v in variants:
+        if v.name in done:
+            manifests.append(done[v.name])
+            if on_done:
+                on_done(manifests[-1])
+            continue
         if v.calibrate and representative is None:
             representative, calibration = representative_tensors(run.samples, run.spec, calibration_size, seed)
         manifests.append(_export_one(run, v, out / variant_dir_name(v, fused), force, representative,
                                      calibration if v.calibrate else None, val_images, keras_prob,
-                                     min_agreement, fused, fine_tunes))
+                                     min_agreement, fused, fine_tunes, requests[v.name]))
         if on_done:
             on_done(manifests[-1])
     return manifests
 
 
+def export_request(run_sha256: str, variant: Variant, fused: bool, calibration_size: int, min_agreement: float,
+                   seed: int) -> dict:
+    """Everything an export's result depends on: the run's files (by content), the recipe and
+    the options. Its manifest records it, so that rerunning the same command (after a kill
+    part-way through several variants) keeps what was finished instead of refusing it."""
+    return json.loads(json.dumps({
+        "run_sha256": run_sha256, "recipe": asdict(variant), "fused": fused,
+        "calibration_size": calibration_size if variant.calibrate else None, "min_agreement": min_agreement,
+        "seed": seed}))
+
+
+def _finished(target: Path, request: dict) -> dict | None:
+    """The manifest of a variant folder written by the same request, else None."""
+    try:
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = isinstance(manifest, dict) and manifest.get("request") == request
+    return manifest if same and (target / "model.tflite").is_file() else None
+
+
 def _export_one(run, variant, target, force, representative, calibration, val_images, keras_prob,
-                min_agreement, fused, fine_tunes) -> dict:
+                min_agreement, fused, fine_tunes, request) -> dict:
     from ..runtimes.litert import Session, weight_sparsity
     from .convert import convert, convert_preprocessing
     from .embed import embed_spec
@@ -172,6 +218,7 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
                 "min_agreement": min_agreement,
             },
             "export_seconds": round(time.time() - t0, 1),
+            "request": request,
             "versions": library_versions(),
         }
         write_text(tmp / "spec.json", spec.to_json() + "\n")

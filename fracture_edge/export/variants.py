@@ -8,16 +8,21 @@ with the nearest valid key suggested.
 from __future__ import annotations
 
 import difflib
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, check_choice
+from ..io import regular_file
 
 RECIPES_DIR = Path(__file__).with_name("recipes")
 IO_DTYPES = ("float32", "uint8", "int8")
 OPTIMIZATIONS = ("DEFAULT",)
+#: Types a recipe may ask the converter to keep weights in (``tf.<name>``).
+SUPPORTED_TYPES = ("float16", "int8")
 
 
 @dataclass(frozen=True)
@@ -50,15 +55,29 @@ class Variant:
         return replace(self, prune_sparsity=sparsity)
 
 
+#: What each recipe field's declared type accepts from TOML, and how a message names it. A
+#: whole number is a fine float (``prune_sparsity = 0`` means 0.0); true is not a number.
+FIELD_TYPES = {
+    "str": ("a string", lambda v: isinstance(v, str)),
+    "int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "float": ("a finite number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)),
+    "bool": ("true or false", lambda v: isinstance(v, bool)),
+    "tuple[str, ...]": ("a list of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+}
+#: A variant's name becomes a folder inside the export folder: one plain, visible path component
+#: (no separator, not empty, not ``.`` or ``..``, not hidden like a temporary folder).
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
 def load_recipe(path: str | os.PathLike) -> Variant:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"recipe not found: {path}")
+    path = regular_file(path, "a recipe (.toml)")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc})") from None
-    known = {f.name for f in fields(Variant)}
+    known = {f.name: f.type for f in fields(Variant)}
     for key in raw:
         if key not in known:
             near = difflib.get_close_matches(key, sorted(known), n=1)
@@ -67,17 +86,25 @@ def load_recipe(path: str | os.PathLike) -> Variant:
     for key in ("name", "description"):
         if key not in raw:
             raise InputError(f"{path}: recipe needs '{key}'")
-    if raw.get("io_dtype", "float32") not in IO_DTYPES:
-        raise InputError(f"{path}: io_dtype must be one of {', '.join(IO_DTYPES)}")
-    bad = set(raw.get("optimizations", ())) - set(OPTIMIZATIONS)
-    if bad:
-        raise InputError(f"{path}: unknown optimization {', '.join(sorted(bad))} (valid: {', '.join(OPTIMIZATIONS)})")
+    for key, value in raw.items():
+        expected, accepts = FIELD_TYPES[known[key]]
+        if not accepts(value):
+            raise InputError(f"{path}: {key} must be {expected} (got {value!r})")
+    if not NAME_PATTERN.fullmatch(raw["name"]):
+        raise InputError(f"{path}: name {raw['name']!r} must be letters, digits, '-', '_' and '.', not starting "
+                         "with '.' (it names the variant's folder inside the export folder)")
+    check_choice(raw.get("io_dtype", "float32"), IO_DTYPES, "io_dtype", where=str(path))
+    for key, valid in (("optimizations", OPTIMIZATIONS), ("supported_types", SUPPORTED_TYPES)):
+        for value in raw.get(key, ()):
+            check_choice(value, valid, f"{key} entry", where=str(path))
     if raw.get("io_dtype", "float32") != "float32" and not (raw.get("calibrate") or raw.get("qat")):
         raise InputError(f"{path}: integer I/O needs calibrate = true or qat = true")
     if not 0.0 <= raw.get("prune_sparsity", 0.0) < 1.0:
         raise InputError(f"{path}: prune_sparsity must lie in [0, 1)")
     if (raw.get("qat") or raw.get("prune_sparsity")) and raw.get("fine_tune_epochs", 0) < 1:
         raise InputError(f"{path}: QAT and pruning need fine_tune_epochs >= 1")
+    if raw.get("fine_tune_epochs", 0) < 0 or raw.get("fine_tune_lr", 1e-4) <= 0:
+        raise InputError(f"{path}: fine_tune_epochs must be >= 0 and fine_tune_lr > 0")
     for key in ("optimizations", "supported_types"):
         if key in raw:
             raw[key] = tuple(raw[key])

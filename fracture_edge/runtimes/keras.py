@@ -14,7 +14,7 @@ class Session:
     details = {"math": "f32"}
 
     def __init__(self, model: Path, threads: int = 2):
-        from ..keras_env import keras, tf
+        from ..keras_env import load_model, tf
 
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -22,7 +22,7 @@ class Session:
             pass  # TensorFlow already started in this process; it keeps its thread pool
         run_dir = model if model.is_dir() else model.parent
         self.spec = PreprocessSpec.from_json((run_dir / "spec.json").read_text())
-        self.model = keras.models.load_model(run_dir / "model.keras", compile=False)
+        self.model = load_model(run_dir / "model.keras")
         self.input_dtype = "float32"
         self.input_shape = tuple(int(d) for d in self.model.input_shape[1:])
         self._fn = tf.function(lambda x: self.model(x, training=False))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from ..errors import ModelFileError, one_line
 from ..tflite_meta import load_model_bytes, read_spec
 
 
@@ -16,10 +18,10 @@ class Session:
 
     def __init__(self, model: Path, threads: int = 2, op_resolver=None):
         data = load_model_bytes(model)
-        self.spec = read_spec(data, str(model))
+        self.name = str(model)
+        self.spec = read_spec(data, self.name)
         kwargs = {} if op_resolver is None else {"experimental_op_resolver_type": op_resolver}
-        self.interpreter = Interpreter(model_content=data, num_threads=threads, **kwargs)
-        self.interpreter.allocate_tensors()
+        self.interpreter = interpreter(data, self.name, num_threads=threads, **kwargs)
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.input_dtype = np.dtype(self.input["dtype"]).name
@@ -27,8 +29,29 @@ class Session:
 
     def run(self, x: np.ndarray) -> float:
         self.interpreter.set_tensor(self.input["index"], x[None].astype(self.input["dtype"], copy=False))
-        self.interpreter.invoke()
+        with damaged_model(self.name):
+            self.interpreter.invoke()
         return float(dequantize(self.interpreter.get_tensor(self.output["index"]), self.output).reshape(-1)[0])
+
+
+@contextlib.contextmanager
+def damaged_model(name: str):
+    """LiteRT's complaints about a model file as one line naming it: its flatbuffer verifier's
+    ("not a valid Flatbuffer"), and the kernels' and XNNPACK's on tensors a damaged file
+    describes impossibly (they raise when preparing or running the graph)."""
+    try:
+        yield
+    except (ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"{name}: damaged or unusable .tflite ({one_line(exc)})") from None
+
+
+def interpreter(data: bytes, name: str, allocate: bool = True, **kwargs) -> Interpreter:
+    """A LiteRT interpreter of a model's bytes, verified (and its tensors allocated) before use."""
+    with damaged_model(name):
+        it = Interpreter(model_content=data, **kwargs)
+        if allocate:
+            it.allocate_tensors()
+    return it
 
 
 def dequantize(y: np.ndarray, detail: dict) -> np.ndarray:

@@ -10,11 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidProtobuf
+from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
-from ..errors import ModelFileError
+from ..errors import ModelFileError, one_line
+from ..io import regular_file
 from ..spec import PreprocessSpec
 from ..tflite_meta import METADATA_NAME
+
+#: What ONNX Runtime raises for a model it cannot load or run (its own classes, not Python's).
+ORT_ERRORS = (ort_state.Fail, ort_state.InvalidProtobuf, ort_state.InvalidGraph, ort_state.InvalidArgument,
+              ort_state.NotImplemented, ort_state.RuntimeException)
 
 
 class Session:
@@ -22,20 +27,19 @@ class Session:
     details = {"math": "f32"}
 
     def __init__(self, model: Path, threads: int = 2):
-        model = Path(model)
-        if not model.is_file():
-            raise ModelFileError(f"model not found: {model}")
+        model = regular_file(model, "an .onnx model", ModelFileError)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         try:
             self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
-        except (Fail, InvalidProtobuf) as exc:
-            raise ModelFileError(f"{model}: not a loadable ONNX model ({str(exc).splitlines()[0]})") from None
+        except ORT_ERRORS as exc:
+            raise ModelFileError(f"{model}: not a loadable ONNX model ({one_line(exc)})") from None
         meta = self.session.get_modelmeta().custom_metadata_map
         if METADATA_NAME not in meta:
             raise ModelFileError(f"{model}: ONNX model has no fracture-edge spec (metadata '{METADATA_NAME}')")
+        self.name = str(model)
         self.spec = PreprocessSpec.from_json(meta[METADATA_NAME])
         port = self.session.get_inputs()[0]
         self.input_name = port.name
@@ -43,5 +47,8 @@ class Session:
         self.input_shape = tuple(int(d) for d in port.shape[1:])
 
     def run(self, x: np.ndarray) -> float:
-        y = self.session.run(None, {self.input_name: x[None].astype(np.float32, copy=False)})[0]
+        try:
+            y = self.session.run(None, {self.input_name: x[None].astype(np.float32, copy=False)})[0]
+        except ORT_ERRORS as exc:
+            raise ModelFileError(f"{self.name}: ONNX model failed to run ({one_line(exc)})") from None
         return float(np.asarray(y, np.float32).reshape(-1)[0])

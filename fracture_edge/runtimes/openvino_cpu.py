@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import openvino as ov
-from ai_edge_litert.interpreter import Interpreter
 
 from ..tflite_meta import load_model_bytes, read_spec
 from . import RuntimeUnavailable
-from .litert import dequantize
+from .litert import damaged_model, dequantize, interpreter
 
 #: our name -> OpenVINO's element type and the CPU capability it needs
 PRECISIONS = {"f32": (ov.Type.f32, "FP32"), "bf16": (ov.Type.bf16, "BF16")}
@@ -28,17 +27,19 @@ PRECISIONS = {"f32": (ov.Type.f32, "FP32"), "bf16": (ov.Type.bf16, "BF16")}
 class Session:
     def __init__(self, model: Path, threads: int = 2, precision: str = "f32"):
         data = load_model_bytes(model)
-        self.spec = read_spec(data, str(model))
-        self.output_detail = Interpreter(model_content=data).get_output_details()[0]
+        self.name = str(model)
+        self.spec = read_spec(data, self.name)
+        self.output_detail = interpreter(data, self.name, allocate=False).get_output_details()[0]
         core = ov.Core()
         element, capability = PRECISIONS[precision]
         capabilities = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
         if capability not in capabilities:
             raise RuntimeUnavailable(f"this CPU cannot run OpenVINO at {precision} "
                                      f"(its capabilities: {', '.join(capabilities)})")
-        compiled = core.compile_model(core.read_model(str(model)), "CPU",
-                                      {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
-                                       "INFERENCE_PRECISION_HINT": element})
+        with damaged_model(self.name):
+            compiled = core.compile_model(core.read_model(str(model)), "CPU",
+                                          {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
+                                           "INFERENCE_PRECISION_HINT": element})
         self.request = compiled.create_infer_request()
         port = compiled.inputs[0]
         self.input_dtype = np.dtype(port.get_element_type().to_dtype()).name
@@ -46,5 +47,6 @@ class Session:
         self.details = {"math": compiled.get_property("INFERENCE_PRECISION_HINT").to_string()}
 
     def run(self, x: np.ndarray) -> float:
-        y = self.request.infer({0: x[None].astype(self.input_dtype, copy=False)})[0]
+        with damaged_model(self.name):
+            y = self.request.infer({0: x[None].astype(self.input_dtype, copy=False)})[0]
         return float(dequantize(np.asarray(y), self.output_detail).reshape(-1)[0])

@@ -5,9 +5,9 @@ rotated, re-exposed image, exactly as they would be for a real radiograph taken 
 The ranges of :class:`Augment` match how this data varies: the public sets hold copies of one
 radiograph rotated by arbitrary angles and mirrored, taken at different exposures and cropped
 differently, so a model should not care about any of these. The default recipe nevertheless
-trains with :data:`ZOOM_ONLY`, random crops and nothing else: family cross-validation scored it
-higher (benchmarks/recipe), plausibly because those copies already supply the variation;
-``train --augment`` turns the data-matched set on.
+trains without augmentation: family cross-validation scored that and :data:`ZOOM_ONLY` (random
+crops alone) alike and both above this set (benchmarks/recipe), plausibly because those copies
+already supply the variation; ``train --augment`` turns the data-matched set on.
 
 No augmentation is ``None`` wherever a recipe takes an :class:`Augment`, never an instance with
 its fields zeroed: a zeroed instance once kept the class default ``zoom`` and so cropped every

@@ -250,7 +250,10 @@ def train(data_path, out, operating_point, teachers, force, **recipe):
 @_recipe_options
 @click.option("--export", "variants", multiple=True, metavar="VARIANT",
               help="Also export each fold model (e.g. int8) and score it out of fold with LiteRT.")
-@click.option("--target-sensitivity", default=0.95, show_default=True, help="Operating point to choose.")
+@click.option("--target-sensitivity", default=0.95, show_default=True,
+              help="Operating point to choose: the threshold's sensitivity, at its lower bound.")
+@click.option("--confidence", default=0.9, show_default=True,
+              help="Confidence of that one-sided lower bound (a bootstrap over families), in (0.5, 1).")
 @click.option("--save-models", is_flag=True, help="Keep each fold's Keras model (a teacher for --distill).")
 @click.option("--teacher", "teachers", multiple=True, type=click.Path(path_type=Path),
               help="A CV folder of the same data and folds, run with --save-models; repeat for an ensemble.")
@@ -258,18 +261,20 @@ def train(data_path, out, operating_point, teachers, force, **recipe):
               help="Pretrain each fold's encoder self-supervised (SimCLR) on its training images for this "
                    "many epochs first (0: no pretraining).")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, teachers, pretrain_epochs, force,
-       **recipe):
+def cv(data_path, out, folds, by, variants, target_sensitivity, confidence, save_models, teachers, pretrain_epochs,
+       force, **recipe):
     """Family k-fold cross-validation: out-of-fold AUC with a family bootstrap interval, the
-    operating point for a target sensitivity, calibration, ROC and reliability plots."""
+    operating point whose sensitivity meets a target at its lower bound, calibration, ROC and
+    reliability plots."""
     from .cv import cross_validate
+    from .operating_point import describe
     from .pretrain import PretrainConfig
 
     seed = recipe.get("seed") or 0
     cfg = _train_config(recipe)
     pretrain = PretrainConfig(epochs=pretrain_epochs, seed=seed) if pretrain_epochs else None
     s = cross_validate(data_path, out, cfg, folds=folds, by=by, seed=seed, target_sensitivity=target_sensitivity,
-                       save_models=save_models, teachers=teachers, variants=variants, pretrain=pretrain, force=force)
+                       confidence=confidence, save_models=save_models, teachers=teachers, variants=variants, pretrain=pretrain, force=force)
     p, op = s["pooled"], s["operating_point"]
     click.echo(f"pooled out-of-fold AUC {p['auc']:.3f} [{p['auc_interval'][0]:.3f}, {p['auc_interval'][1]:.3f}] "
                f"(folds {s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f}; per radiograph "
@@ -278,8 +283,7 @@ def cv(data_path, out, folds, by, variants, target_sensitivity, save_models, tea
     for name, v in s["variants"].items():
         click.echo(f"{name}: AUC {v['auc']:.3f} [{v['auc_interval'][0]:.3f}, {v['auc_interval'][1]:.3f}], "
                    f"agreement with float {v['agreement_with_float']:.1%}")
-    click.echo(f"operating point: threshold {op['threshold']:.4f}, temperature {op['temperature']:.3f} -> "
-               f"sensitivity {op['sensitivity']:.3f}, specificity {op['specificity']:.3f}; "
+    click.echo(f"operating point: {describe(op)}; temperature {op['temperature']:.3f}, "
                f"ECE {op['ece_raw']:.3f} -> {op['ece_calibrated']:.3f}")
     click.echo(f"report: {Path(out) / 'report.md'}")
 
@@ -467,7 +471,9 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
 @click.option("--run", "run_dir", type=click.Path(path_type=Path), default=None, metavar="RUN_DIR",
               help="With --explain: the training run folder whose Keras model (model.keras) makes the heatmaps.")
 def predict(images, model, runtime, threads, as_json, explain_dir, run_dir):
-    """Fracture probability and label per image, preprocessed per the model's embedded spec."""
+    """Fracture probability and label per image, preprocessed per the model's embedded spec; first,
+    once, the operating point the model ships with (in every JSON row), when its spec has one."""
+    from .operating_point import describe
     from .predict import predict_files
 
     explain = None
@@ -480,6 +486,9 @@ def predict(images, model, runtime, threads, as_json, explain_dir, run_dir):
 
         raise InputError("--run is used only with --explain DIR")
     rows, failed = predict_files(images, model, runtime, threads, explain)
+    shipped = next((r["operating_point"] for r in rows if "operating_point" in r), None)
+    if shipped and not as_json:
+        click.echo(f"operating point: {describe(shipped)}")
     for r in rows:
         if as_json:
             click.echo(json.dumps(r))

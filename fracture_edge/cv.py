@@ -39,7 +39,7 @@ from .data.split import family_folds
 from .errors import InputError
 from .io import atomic_dir, write_json, write_text
 from .metrics import AUC_VIEWS, agreement, auc_views, classification_metrics, format_auc_views
-from .operating_point import apply_temperature, operating_point, reliability
+from .operating_point import apply_temperature, check_rule, describe, operating_point, reliability
 from .progress import progress
 from .train import TrainConfig, carve_val, check_config, default_spec, fit, tensors
 from .versions import library_versions
@@ -96,7 +96,7 @@ def _folds_csv(samples: list[Sample]) -> str:
 
 
 def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, by: str = "family", seed: int = 0,
-                   target_sensitivity: float = 0.95, save_models: bool = False, teachers=(),
+                   target_sensitivity: float = 0.95, confidence: float = 0.9, save_models: bool = False, teachers=(),
                    variants: tuple[str, ...] = (), pretrain=None, force: bool = False, n_boot: int = 2000) -> dict:
     """Run the CV into the folder ``out`` and return its summary (also ``out/summary.json``)."""
     from .plots import reliability_diagram, roc_curves
@@ -104,8 +104,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
     if cfg.strategy == "multiworker":
         raise InputError("cv trains its folds on one machine: --strategy multiworker is for train")
     check_config(cfg, teachers)
-    if not 0.0 < target_sensitivity <= 1.0:
-        raise InputError(f"--target-sensitivity must lie in (0, 1] (got {target_sensitivity})")
+    check_rule(target_sensitivity, confidence)
     if Path(out).exists() and not force:
         raise InputError(f"output exists: {out} (use --force to replace it)")
     if pretrain is not None:
@@ -160,7 +159,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
         pooled = classification_metrics(y, oof)
         views = auc_views(y, oof, families, n_boot, seed)
         lo, hi = views["per_file"]["interval"]
-        op = operating_point(y, oof, target_sensitivity)
+        op = operating_point(y, oof, families, target_sensitivity, confidence, n_boot, seed)
         pooled_variants = {}
         for name, prob in oof_variant.items():
             v_views = auc_views(y, prob, families, n_boot, seed)
@@ -251,9 +250,10 @@ def report_markdown(summary: dict, cfg: TrainConfig) -> str:
         "Copies of one radiograph are not independent evidence: the per-radiograph figures predict "
         "a new radiograph; the per-file one is dominated by the most-copied radiographs.",
         "",
-        f"Operating point for sensitivity ≥ {op['target_sensitivity']}: threshold {op['threshold']:.4f} on "
-        f"probabilities calibrated with temperature {op['temperature']:.3f}; sensitivity {op['sensitivity']:.3f}, "
-        f"specificity {op['specificity']:.3f}. ECE {op['ece_raw']:.3f} raw, {op['ece_calibrated']:.3f} calibrated.",
+        f"Operating point: {describe(op)}. The threshold ({op['threshold']:.4f} on probabilities calibrated with "
+        f"temperature {op['temperature']:.3f}) is the highest at which the one-sided lower bound of sensitivity, "
+        f"over {op['interval']['n']} bootstrap draws of whole families, reaches the target. "
+        f"ECE {op['ece_raw']:.3f} raw, {op['ece_calibrated']:.3f} calibrated.",
         "",
         "| fold | test files | families | AUC | balanced acc. | F1 | epochs | best window (val AUC) | s |",
         "|---|---|---|---|---|---|---|---|---|",

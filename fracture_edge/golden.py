@@ -35,7 +35,7 @@ import numpy as np
 from . import preprocess as pp
 from .decode import decode_file, image_files
 from .errors import DecodeError
-from .spec import Canny, PreprocessSpec, Quantization
+from .spec import Canny, OperatingPoint, PreprocessSpec, Quantization
 
 FORMAT = "fracture-edge golden"
 VERSION = 1
@@ -55,7 +55,11 @@ def golden_specs(size: int) -> dict[str, PreprocessSpec]:
         "unfused-float32": base,
         "unfused-uint8": base.replace(input_dtype="uint8", input_quantization=Quantization(UINT8_SCALE, 0)),
         "fused-float32": fused.replace(input_dtype="float32", input_quantization=None),
-        "fused-uint8": fused,
+        # What a shipped export embeds, with an operating point as `train --operating-point` adds one
+        # (made-up numbers: the readers must take them as written).
+        "fused-uint8": fused.replace(threshold=0.3127, temperature=2.5, operating_point=OperatingPoint(
+            target_sensitivity=0.95, confidence=0.9, sensitivity=0.9612, sensitivity_interval=(0.951, 0.978),
+            specificity=0.4304, specificity_interval=(0.371, 0.492))),
         # int8 input with a zero point and non-trivial mean/std: rint ties and clipping.
         "unfused-int8-meanstd": base.replace(
             mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225), input_dtype="int8",

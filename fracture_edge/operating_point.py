@@ -5,15 +5,28 @@ scoring model never saw, which is the situation a deployed model is in. The thre
 for a target sensitivity, because in fracture triage a missed fracture costs more than a second
 look; the temperature rescales the logit so that "0.8" means right about 80 % of the time.
 Both travel in the spec (``threshold``, ``temperature``) and every runtime applies them.
+
+A sensitivity measured on a few hundred radiographs is a noisy estimate: a threshold chosen so
+that the *measured* sensitivity just reaches the target (:func:`threshold_for_sensitivity`, the
+point rule) misses it on new radiographs about half the time. The threshold a model ships with
+is therefore chosen by the lower-bound rule (:func:`threshold_for_lower_bound`): the target must
+hold at the one-sided lower bound of a bootstrap that resamples whole families, at a stated
+confidence. Sensitivity and specificity are reported with the matching interval, whose lower end
+is that bound, and travel in the spec's ``operating_point`` record.
 """
 
 from __future__ import annotations
 
+import bisect
+import logging
 import math
 
 import numpy as np
 
 from .errors import InputError
+from .spec import OperatingPoint
+
+log = logging.getLogger("fracture_edge")
 
 _EPS = 1e-7
 
@@ -30,17 +43,27 @@ def apply_temperature(p, temperature: float) -> np.ndarray:
 
 
 def threshold_for_sensitivity(y_true, prob, target: float) -> float:
-    """The highest threshold at which ``prob >= threshold`` flags at least ``target`` of the
-    positives: the ceil(target * n_pos)-th highest positive score. Higher thresholds would miss
-    more fractures; lower ones only add false alarms."""
-    if not 0.0 < target <= 1.0:
-        raise InputError(f"--target-sensitivity must lie in (0, 1] (got {target})")
-    y_true, prob = np.asarray(y_true).astype(int), np.asarray(prob, np.float64)
-    pos = np.sort(prob[y_true == 1])[::-1]
-    if not len(pos):
-        raise InputError("no positive images: cannot choose a threshold for a sensitivity")
+    """The point rule: the highest threshold at which ``prob >= threshold`` flags at least
+    ``target`` of these positives, the ceil(target * n_pos)-th highest positive score. It meets
+    the target on these images only; kept to be compared with :func:`threshold_for_lower_bound`."""
+    _check_target(target)
+    pos = _positive_scores(y_true, prob)
     k = max(1, math.ceil(target * len(pos) - 1e-9))
     return float(pos[k - 1])
+
+
+def _check_target(target: float) -> None:
+    if not 0.0 < target <= 1.0:
+        raise InputError(f"--target-sensitivity must lie in (0, 1] (got {target})")
+
+
+def _positive_scores(y_true, prob) -> np.ndarray:
+    """The positives' scores, highest first: only they are worth considering as thresholds
+    (between two of them the flagged positives do not change)."""
+    y, prob = np.asarray(y_true).astype(int), np.asarray(prob, np.float64)
+    if not (y == 1).any():
+        raise InputError("no positive images: cannot choose a threshold for a sensitivity")
+    return np.sort(prob[y == 1])[::-1]
 
 
 def fit_temperature(y_true, prob) -> float:
@@ -74,20 +97,117 @@ def reliability(y_true, prob, bins: int = 10) -> dict:
     return {"bins": rows, "ece": float(ece)}
 
 
-def operating_point(y_true, prob, target_sensitivity: float = 0.95) -> dict:
-    """Temperature, threshold (on the calibrated probability) and what they give on these
-    predictions: sensitivity, specificity and the ECE before and after calibration."""
+def check_rule(target: float, confidence: float) -> None:
+    """Refuse a target or confidence that cannot mean anything (before any training runs). A
+    confidence of 0.5 or less would put the "lower bound" at or above the median."""
+    _check_target(target)
+    if not 0.5 < confidence < 1.0:
+        raise InputError(f"--confidence must lie in (0.5, 1) (got {confidence})")
+
+
+def _bootstrap_rates(y, prob, families, thresholds, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sensitivity and specificity (columns: one per threshold) in each family-bootstrap draw
+    (rows; nan where a draw holds no image of the class). A draw is a number of copies of each
+    image, and the images at or above a threshold are a prefix of the images sorted by score, so
+    one cumulative sum per draw gives every threshold at once."""
+    from .metrics import resample_indices      # scikit-learn: not for predict, which imports this module
+
+    order = np.argsort(-prob, kind="stable")
+    pos = y[order] == 1
+    prefix = np.searchsorted(-prob[order], -np.asarray(thresholds, np.float64), side="right")
+    flagged = np.zeros((2, len(y) + 1))       # copies at or above each prefix: positives, negatives
+    shares = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for idx in resample_indices(len(y), families, n_boot, seed):
+            copies = np.bincount(idx, minlength=len(y))[order]
+            np.cumsum([np.where(pos, copies, 0), np.where(pos, 0, copies)], axis=1, out=flagged[:, 1:])
+            shares.append(flagged[:, prefix] / flagged[:, -1:])
+    shares = np.array(shares)
+    return shares[:, 0], 1.0 - shares[:, 1]
+
+
+def _interval(draws: np.ndarray, confidence: float) -> list:
+    """The central (2 * confidence - 1) percentile interval of the finite draws: each end is a
+    one-sided bound at ``confidence``, so its lower end is the bound the rule holds to the target."""
+    from .metrics import percentile_interval
+
+    return list(percentile_interval(draws[np.isfinite(draws)].tolist(), 2 * (1 - confidence)))
+
+
+def threshold_for_lower_bound(y_true, prob, families, target: float, confidence: float = 0.9,
+                              n_boot: int = 2000, seed: int = 0) -> float:
+    """The highest threshold at which the family-bootstrap lower bound of sensitivity (one-sided,
+    at ``confidence``) still reaches ``target``: the lower-bound rule.
+
+    Candidates are the positives' scores. In every draw sensitivity can only fall as the
+    threshold rises, so the lower bound does too, and bisection finds the highest candidate
+    that meets the target; the lowest flags every positive in every draw and always does.
+    """
+    check_rule(target, confidence)
+    y, prob = np.asarray(y_true).astype(int), np.asarray(prob, np.float64)
+    candidates = np.unique(_positive_scores(y, prob))[::-1]
+    sens, _ = _bootstrap_rates(y, prob, families, candidates, n_boot, seed)
+    first = bisect.bisect_left(range(len(candidates)), True,
+                               key=lambda j: _interval(sens[:, j], confidence)[0] >= target)
+    return float(candidates[first])
+
+
+def operating_point(y_true, prob, families, target_sensitivity: float = 0.95, confidence: float = 0.9,
+                    n_boot: int = 2000, seed: int = 0) -> dict:
+    """Temperature, the lower-bound rule's threshold (on the calibrated probability) and what
+    they give on these predictions: sensitivity and specificity with their family-bootstrap
+    intervals, the ECE before and after calibration.
+
+    The temperature is rounded before it is applied, and the threshold is not rounded at all:
+    a spec carrying both reproduces exactly the decisions measured here.
+    """
     y = np.asarray(y_true).astype(int)
-    t = fit_temperature(y, prob)
+    t = round(fit_temperature(y, prob), 6)
     cal = apply_temperature(prob, t)
-    thr = threshold_for_sensitivity(y, cal, target_sensitivity)
+    thr = threshold_for_lower_bound(y, cal, families, target_sensitivity, confidence, n_boot, seed)
+    sens, spec = _bootstrap_rates(y, cal, families, [thr], n_boot, seed)
     pred = cal >= thr
     return {
         "target_sensitivity": target_sensitivity,
-        "threshold": round(thr, 6),
-        "temperature": round(t, 6),
+        "confidence": confidence,
+        "rule": "lower bound",
+        "threshold": thr,
+        "temperature": t,
         "sensitivity": float(pred[y == 1].mean()),
+        "sensitivity_interval": _interval(sens[:, 0], confidence),
         "specificity": float((~pred[y == 0]).mean()) if (y == 0).any() else None,
+        "specificity_interval": _interval(spec[:, 0], confidence),
+        "interval": {"kind": "family bootstrap", "n": n_boot,
+                     "percentiles": [round(100 * (1 - confidence), 6), round(100 * confidence, 6)]},
         "ece_raw": reliability(y, prob)["ece"],
         "ece_calibrated": reliability(y, cal)["ece"],
     }
+
+
+def describe(op: dict) -> str:
+    """One line for people: the threshold, what it promises and what cross-validation measured
+    there, the interval named for what it is (its ends are one-sided bounds at the confidence,
+    so together a 2c - 1 interval). ``op`` is cv's operating point or a spec's record plus its
+    threshold; predict and cv print this line, and the Java and JavaScript demos word it alike."""
+    c = op["confidence"]
+    (s_lo, s_hi), (p_lo, p_hi) = op["sensitivity_interval"], op["specificity_interval"]
+    return (f"threshold {op['threshold']:.3f} for sensitivity >= {op['target_sensitivity']:.2f} at {_percent(c)} "
+            f"confidence (expected {op['sensitivity']:.2f}, {_percent(2 * c - 1)} interval {s_lo:.2f}-{s_hi:.2f}; "
+            f"specificity {op['specificity']:.2f}, {p_lo:.2f}-{p_hi:.2f}; family bootstrap on cross-validation)")
+
+
+def _percent(x: float) -> str:
+    return f"{round(100 * x, 1):g} %"
+
+
+def spec_record(op: dict) -> OperatingPoint | None:
+    """What a spec carries of cv's ``operating_point.json``. None for a file written before the
+    lower-bound rule: its threshold still applies, but it has no interval to promise."""
+    if op.get("rule") != "lower bound":
+        log.warning("operating point without a lower-bound rule (older cv): its sensitivity is a point "
+                    "estimate, and the spec will carry no interval; rerun cv to get one")
+        return None
+    try:
+        return OperatingPoint(**{name: op[name] for name in OperatingPoint.__dataclass_fields__})
+    except KeyError as exc:
+        raise InputError(f"operating point without {exc.args[0]!r}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -33,7 +34,8 @@ def expand_inputs(paths) -> list[Path]:
 
 
 class Predictor:
-    """One loaded model; ``__call__`` maps decoded pixels to a result dict."""
+    """One loaded model; ``__call__`` maps decoded pixels to a result dict, which names the
+    operating point that decided its label when the spec carries one."""
 
     def __init__(self, model: str | os.PathLike, runtime: str = "litert", threads: int = 2):
         self.model = Path(model)
@@ -43,6 +45,8 @@ class Predictor:
             raise ModelFileError(
                 f"{model}: model input {self.session.input_shape} does not match its spec {self.spec.input_shape}"
             )
+        op = self.spec.operating_point
+        self.operating_point = None if op is None else {"threshold": self.spec.threshold, **dataclasses.asdict(op)}
 
     def __call__(self, pixels) -> dict:
         x = model_input(pixels, self.spec)
@@ -50,7 +54,8 @@ class Predictor:
         raw = self.session.run(x)
         ms = (time.perf_counter() - t0) * 1000
         prob = calibrated(raw, self.spec)
-        return {"probability": prob, "label": label_for(prob, self.spec), "inference_ms": ms}
+        shipped = {} if self.operating_point is None else {"operating_point": self.operating_point}
+        return {"probability": prob, "label": label_for(prob, self.spec), "inference_ms": ms, **shipped}
 
 
 def predict_files(paths, model, runtime: str = "litert", threads: int = 2,

@@ -12,6 +12,9 @@ The steps, in order (``STEPS``)::
 ``in_graph`` names the trailing steps that the model itself performs (a *fused* export runs
 ``canny, fusion, normalize`` inside the graph, so an app only decodes and resizes). The JSON
 form is versioned; unknown versions or fields are refused, never silently ignored.
+
+``operating_point`` (optional, absent from the JSON when None) records what cross-validation
+promises at ``threshold``; specs written before it existed read unchanged.
 """
 
 from __future__ import annotations
@@ -69,6 +72,48 @@ class Quantization:
 
 
 @dataclass(frozen=True)
+class OperatingPoint:
+    """Why ``threshold`` is where it is (:mod:`fracture_edge.operating_point`): chosen on
+    cross-validated predictions so that the family-bootstrap lower bound of sensitivity,
+    one-sided at ``confidence``, reaches ``target_sensitivity``. ``sensitivity`` and
+    ``specificity`` are what those predictions gave at the threshold; each interval's ends are
+    one-sided bounds at ``confidence`` (together a central 2 * confidence - 1 interval).
+
+    Checked strictly (numbers only, in range), as the Java and JavaScript readers check it.
+    """
+
+    target_sensitivity: float
+    confidence: float
+    sensitivity: float
+    sensitivity_interval: tuple[float, float]
+    specificity: float
+    specificity_interval: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        def fail(name: str, msg: str):
+            raise SpecError(f"invalid spec: operating_point.{name} {msg}")
+
+        for name in ("target_sensitivity", "confidence", "sensitivity", "specificity"):
+            if not _is_number(getattr(self, name)):
+                fail(name, "must be a number")
+            object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("sensitivity_interval", "specificity_interval"):
+            v = getattr(self, name)
+            if not isinstance(v, (list, tuple)) or len(v) != 2 or not all(map(_is_number, v)):
+                fail(name, "must be two numbers")
+            object.__setattr__(self, name, (float(v[0]), float(v[1])))
+            if not 0.0 <= v[0] <= v[1] <= 1.0:
+                fail(name, "needs 0 <= low <= high <= 1")
+        if not 0.0 < self.target_sensitivity <= 1.0:
+            fail("target_sensitivity", "must lie in (0, 1]")
+        if not 0.5 < self.confidence < 1.0:
+            fail("confidence", "must lie in (0.5, 1)")
+        for name in ("sensitivity", "specificity"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                fail(name, "must lie in [0, 1]")
+
+
+@dataclass(frozen=True)
 class PreprocessSpec:
     """Every step from decoded pixels to the model's input tensor, plus how to read the output."""
 
@@ -89,6 +134,7 @@ class PreprocessSpec:
     positive_label: str = "fractured"
     threshold: float = 0.5
     temperature: float = 1.0
+    operating_point: OperatingPoint | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -163,6 +209,7 @@ class PreprocessSpec:
             "positive_label": self.positive_label,
             "threshold": self.threshold,
             "temperature": self.temperature,
+            **({} if self.operating_point is None else {"operating_point": _asdict(self.operating_point)}),
         }
 
     def to_json(self) -> str:
@@ -180,7 +227,7 @@ class PreprocessSpec:
             )
         top = {
             "schema", "version", "input", "grayscale", "resize", "clahe", "blur", "canny", "fusion",
-            "normalize", "in_graph", "labels", "positive_label", "threshold", "temperature",
+            "normalize", "in_graph", "labels", "positive_label", "threshold", "temperature", "operating_point",
         }
         _no_unknown(d, top, "spec")
         inp = _section(d, "input", {"height", "width", "dtype", "quantization"})
@@ -210,6 +257,7 @@ class PreprocessSpec:
                 positive_label=d["positive_label"],
                 threshold=float(d.get("threshold", 0.5)),
                 temperature=float(d.get("temperature", 1.0)),
+                operating_point=_sub(OperatingPoint, d.get("operating_point"), "operating_point"),
             )
         except KeyError as exc:
             raise SpecError(f"spec is missing field {exc.args[0]!r}") from None
@@ -241,6 +289,12 @@ def _section(d: dict, key: str, allowed: set[str]) -> dict:
         raise SpecError(f"spec.{key} must be an object")
     _no_unknown(sec, allowed, f"spec.{key}")
     return sec
+
+
+def _is_number(v) -> bool:
+    """A JSON number: bool is an int in Python but true/false in JSON, and Java and JavaScript
+    refuse it as a number too."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _sub(cls, value, where: str):

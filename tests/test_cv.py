@@ -77,8 +77,8 @@ def test_temperature_recovers_known_miscalibration():
     before = reliability(y, overconfident)["ece"]
     after = reliability(y, apply_temperature(overconfident, t))["ece"]
     assert after < before / 3
-    op = operating_point(y, overconfident, 0.9)
-    assert op["sensitivity"] >= 0.9 and op["temperature"] == pytest.approx(t, rel=1e-3)
+    op = operating_point(y, overconfident, np.arange(len(y)), 0.9, n_boot=50)
+    assert op["sensitivity_interval"][0] >= 0.9 and op["temperature"] == pytest.approx(t, rel=1e-3)
 
 
 def test_evaluation_thresholds_the_calibrated_probability(tmp_path):
@@ -142,12 +142,18 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     assert json.loads((run / "manifest.json").read_text())["teachers"] == [str(out.resolve())]
     op = json.loads((out / "operating_point.json").read_text())
     spec = json.loads((run / "spec.json").read_text())
-    assert spec["threshold"] == pytest.approx(op["threshold"]) and spec["temperature"] == pytest.approx(op["temperature"])
+    assert spec["threshold"] == op["threshold"] and spec["temperature"] == op["temperature"]
+    # the threshold is the lower-bound rule's, and the spec carries what it promises
+    assert op["rule"] == "lower bound" and op["interval"]["kind"] == "family bootstrap"
+    assert op["sensitivity_interval"][0] >= op["target_sensitivity"] == 0.95 and op["confidence"] == 0.9
+    assert spec["operating_point"] == {k: op[k] for k in spec["operating_point"]}
+    assert "lower bound of sensitivity" in (out / "report.md").read_text()
 
 
 @pytest.mark.parametrize("command, args, message", [
     ("cv", ["--folds", "1"], "--folds must be at least 2"),
     ("cv", ["--target-sensitivity", "0"], "--target-sensitivity must lie in"),
+    ("cv", ["--confidence", "1.5"], "--confidence must lie in (0.5, 1) (got 1.5)"),
     ("cv", ["--distill", "0.5"], "--distill and --teacher CV_DIR go together"),
     ("cv", ["--window", "0"], "--window must be at least 1"),
     ("train", ["--distill", "0.5"], "--distill and --teacher CV_DIR go together"),

@@ -58,8 +58,10 @@ async function setModel(bytes, name) {
   // Only a model that loaded replaces the current one.
   if (current) current.compiled.delete();
   current = { name, info, spec, compiled };
+  const shipped = fe.operatingPointText(spec);
   $('model-info').textContent = `${name}: ${spec.width}x${spec.height} ${spec.inputDtype} input, `
-    + `${spec.fused ? 'fused (Canny in the model)' : 'Canny in the page'}; labels ${spec.labels.join(' / ')}.`;
+    + `${fe.preprocessingText(spec)}; labels ${spec.labels.join(' / ')}.`
+    + (shipped ? ` Operating point: ${shipped}.` : '');
   setState('model-ready');
 }
 

@@ -39,7 +39,7 @@ export function parseSpec(text) {
     throw new FractureEdgeError(`unsupported spec version ${JSON.stringify(d.version)}: this page reads version ${VERSION}`);
   }
   noUnknown(d, 'spec', ['schema', 'version', 'input', 'grayscale', 'resize', 'clahe', 'blur', 'canny',
-    'fusion', 'normalize', 'in_graph', 'labels', 'positive_label', 'threshold', 'temperature']);
+    'fusion', 'normalize', 'in_graph', 'labels', 'positive_label', 'threshold', 'temperature', 'operating_point']);
   const input = section(d, 'input', ['height', 'width', 'dtype', 'quantization']);
   const gray = section(d, 'grayscale', ['weights', 'fixed_point_bits']);
   const resize = section(d, 'resize', ['interpolation']);
@@ -66,12 +66,76 @@ export function parseSpec(text) {
     positiveLabel: d.positive_label,
     threshold: d.threshold ?? 0.5,
     temperature: d.temperature ?? 1.0,
+    operatingPoint: readOperatingPoint(d.operating_point),
   };
   validate(s);
   s.fused = s.inGraph.length > 0;
   s.inputChannels = s.fused ? 1 : s.fusion.length;
   s.hostSteps = STEPS.filter((step) => !s.inGraph.includes(step) && active(s, step));
   return s;
+}
+
+/**
+ * The spec's optional operating_point (fracture_edge/spec.py, OperatingPoint), null when absent:
+ * the threshold is the highest at which the family-bootstrap lower bound of sensitivity, one-sided
+ * at `confidence`, reaches `targetSensitivity`. Checked as strictly as in Python and Java.
+ */
+function readOperatingPoint(v) {
+  const m = sub(v, 'operating_point', ['target_sensitivity', 'confidence', 'sensitivity', 'sensitivity_interval',
+    'specificity', 'specificity_interval']);
+  if (m === null) return null;
+  const fail = (key, msg) => { throw new FractureEdgeError(`invalid spec: operating_point.${key} ${msg}`); };
+  const field = (key) => {
+    if (!(key in m)) throw new FractureEdgeError(`spec is missing field 'operating_point.${key}'`);
+    return m[key];
+  };
+  const number = (key) => {
+    const x = field(key);
+    if (typeof x !== 'number') fail(key, 'must be a number');
+    return x;
+  };
+  const interval = (key) => {
+    const x = field(key);
+    if (!Array.isArray(x) || x.length !== 2 || x.some((e) => typeof e !== 'number')) fail(key, 'must be two numbers');
+    if (!(x[0] >= 0 && x[0] <= x[1] && x[1] <= 1)) fail(key, 'needs 0 <= low <= high <= 1');
+    return [x[0], x[1]];
+  };
+  const op = {
+    targetSensitivity: number('target_sensitivity'),
+    confidence: number('confidence'),
+    sensitivity: number('sensitivity'),
+    specificity: number('specificity'),
+    sensitivityInterval: interval('sensitivity_interval'),
+    specificityInterval: interval('specificity_interval'),
+  };
+  if (!(op.targetSensitivity > 0 && op.targetSensitivity <= 1)) fail('target_sensitivity', 'must lie in (0, 1]');
+  if (!(op.confidence > 0.5 && op.confidence < 1)) fail('confidence', 'must lie in (0.5, 1)');
+  if (!(op.sensitivity >= 0 && op.sensitivity <= 1)) fail('sensitivity', 'must lie in [0, 1]');
+  if (!(op.specificity >= 0 && op.specificity <= 1)) fail('specificity', 'must lie in [0, 1]');
+  return op;
+}
+
+/** Where the edge channel comes from, or that there is none (a gray-only spec has no Canny step). */
+export function preprocessingText(spec) {
+  if (!spec.fusion.includes('edges')) return 'gray only (no edge channel)';
+  return spec.inGraph.includes('canny') ? 'fused (Canny in the model)' : 'Canny in the page';
+}
+
+/**
+ * The threshold, what it promises and what cross-validation measured there, worded as
+ * fracture_edge/operating_point.py's describe() (the interval's ends are one-sided bounds at the
+ * confidence, together a 2c - 1 interval); null when the spec carries no operating point.
+ */
+export function operatingPointText(spec) {
+  const op = spec.operatingPoint;
+  if (op === null) return null;
+  const percent = (x) => `${Number((100 * x).toFixed(1))} %`;
+  const f2 = (x) => x.toFixed(2);
+  const [sLo, sHi] = op.sensitivityInterval;
+  const [pLo, pHi] = op.specificityInterval;
+  return `threshold ${spec.threshold.toFixed(3)} for sensitivity >= ${f2(op.targetSensitivity)} at ${percent(op.confidence)} `
+    + `confidence (expected ${f2(op.sensitivity)}, ${percent(2 * op.confidence - 1)} interval ${f2(sLo)}-${f2(sHi)}; `
+    + `specificity ${f2(op.specificity)}, ${f2(pLo)}-${f2(pHi)}; family bootstrap on cross-validation)`;
 }
 
 function active(s, step) {

@@ -38,6 +38,54 @@ test('refuses other versions, unknown fields and steps it cannot reproduce', () 
   assert.throws(() => fe.checkSupported(area), /interpolation 'area' is not supported/);
 });
 
+/** An operating point as train --operating-point writes one (made-up numbers). */
+const OPERATING_POINT = {
+  target_sensitivity: 0.95, confidence: 0.9, sensitivity: 0.9612, sensitivity_interval: [0.951, 0.978],
+  specificity: 0.4304, specificity_interval: [0.371, 0.492],
+};
+
+test('reads the operating point, and specs without one', () => {
+  assert.equal(fe.parseSpec(specJson()).operatingPoint, null);
+  assert.equal(fe.parseSpec(specJson({ operating_point: null })).operatingPoint, null);
+  assert.deepEqual(fe.parseSpec(specJson({ operating_point: OPERATING_POINT })).operatingPoint, {
+    targetSensitivity: 0.95, confidence: 0.9, sensitivity: 0.9612, sensitivityInterval: [0.951, 0.978],
+    specificity: 0.4304, specificityInterval: [0.371, 0.492],
+  });
+});
+
+test('refuses what Python refuses in the operating point', () => {
+  const bad = (change) => specJson({ operating_point: { ...OPERATING_POINT, ...change } });
+  const cases = [
+    [{ bogus: 1 }, 'unknown field(s) in spec.operating_point: bogus'],
+    [{ confidence: 1.5 }, 'invalid spec: operating_point.confidence must lie in (0.5, 1)'],
+    [{ confidence: '0.9' }, 'invalid spec: operating_point.confidence must be a number'],
+    [{ sensitivity: true }, 'invalid spec: operating_point.sensitivity must be a number'],
+    [{ target_sensitivity: 0 }, 'invalid spec: operating_point.target_sensitivity must lie in (0, 1]'],
+    [{ specificity: 1.2 }, 'invalid spec: operating_point.specificity must lie in [0, 1]'],
+    [{ sensitivity_interval: [0.98, 0.95] }, 'invalid spec: operating_point.sensitivity_interval needs 0 <= low <= high <= 1'],
+    [{ specificity_interval: [0.4] }, 'invalid spec: operating_point.specificity_interval must be two numbers'],
+  ];
+  for (const [change, message] of cases) {
+    assert.throws(() => fe.parseSpec(bad(change)), (e) => e instanceof fe.FractureEdgeError && e.message === message, message);
+  }
+  const { specificity, ...missing } = OPERATING_POINT;
+  assert.throws(() => fe.parseSpec(specJson({ operating_point: missing })), /spec is missing field 'operating_point.specificity'/);
+  assert.throws(() => fe.parseSpec(specJson({ operating_point: [0.9] })), /spec.operating_point must be an object or null/);
+});
+
+test('the page says what preprocessing the spec asks for and the operating point it ships with', () => {
+  const fused = fe.parseSpec(specJson({ in_graph: ['canny', 'fusion', 'normalize'],
+    input: { height: 32, width: 32, dtype: 'uint8', quantization: { scale: 1.0, zero_point: 0 } } }));
+  assert.equal(fe.preprocessingText(fused), 'fused (Canny in the model)');
+  assert.equal(fe.preprocessingText(fe.parseSpec(specJson())), 'Canny in the page');
+  const grayOnly = fe.parseSpec(specJson({ canny: null, fusion: ['gray'], normalize: { scale: '1/255', mean: [0], std: [1] } }));
+  assert.equal(fe.preprocessingText(grayOnly), 'gray only (no edge channel)');
+  assert.equal(fe.operatingPointText(grayOnly), null);
+  const shipped = fe.parseSpec(specJson({ threshold: 0.3127, temperature: 2.5, operating_point: OPERATING_POINT }));
+  assert.equal(fe.operatingPointText(shipped), 'threshold 0.313 for sensitivity >= 0.95 at 90 % confidence (expected 0.96, '
+    + '80 % interval 0.95-0.98; specificity 0.43, 0.37-0.49; family bootstrap on cross-validation)');
+});
+
 test('rint rounds half to even like numpy and Java', () => {
   assert.deepEqual([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.4999, 3.5000001].map(fe.rint), [-2, -2, 0, 0, 2, 2, 2, 4]);
 });

@@ -58,6 +58,18 @@ for (const c of index.cases) {
   });
 }
 
+test("Python's operating points read number for number", () => {
+  const written = Object.values(index.specs).filter((d) => d.operating_point);
+  assert.ok(written.length, 'no golden spec has an operating point');
+  for (const d of written) {
+    const op = d.operating_point;
+    assert.deepEqual(fe.parseSpec(d).operatingPoint, {
+      targetSensitivity: op.target_sensitivity, confidence: op.confidence, sensitivity: op.sensitivity,
+      sensitivityInterval: op.sensitivity_interval, specificity: op.specificity, specificityInterval: op.specificity_interval,
+    });
+  }
+});
+
 test('a one-pixel difference is caught', () => {
   const c = index.cases.find((k) => k.input.dtype === 'float32');
   const x = fe.modelInput(pixels(c.image), fe.parseSpec(index.specs[c.spec]));

@@ -27,8 +27,29 @@ public class ResultTextTest {
         assertEquals("P(fractured) = 0.813", ResultText.probability(p, spec));
         assertEquals("fractured (threshold 0.50)", ResultText.label(p, spec));
         assertEquals("inference 3.5 ms, preprocessing 1.3 ms", ResultText.time(p));
-        assertEquals("64x64 uint8 input, fused (Canny in the graph) model", ResultText.model(spec));
+        assertEquals("64x64 uint8 input, fused (Canny in the model)", ResultText.model(spec));
         assertTrue(ResultText.NOTICE.startsWith("Research demo, not a medical device"));
+    }
+
+    @Test
+    public void describesThePreprocessingTheSpecAsksFor() {
+        String unfused = SPEC.replace("\"in_graph\": [\"canny\", \"fusion\", \"normalize\"]", "\"in_graph\": []");
+        assertEquals("64x64 uint8 input, Canny on the phone", ResultText.model(Spec.fromJson(unfused)));
+        String grayOnly = unfused.replace("\"canny\": {\"low\": 50.0, \"high\": 150.0, \"aperture\": 3, \"l2_gradient\": false}",
+                "\"canny\": null").replace("[\"gray\", \"edges\", \"gray\"]", "[\"gray\"]")
+                .replace("[0.0, 0.0, 0.0]", "[0.0]").replace("[1.0, 1.0, 1.0]", "[1.0]");
+        assertEquals("64x64 uint8 input, gray only (no edge channel)", ResultText.model(Spec.fromJson(grayOnly)));
+    }
+
+    @Test
+    public void showsTheOperatingPointTheModelShipsWith() {
+        Spec spec = Spec.fromJson(SPEC.replace("\"threshold\": 0.5, \"temperature\": 1.0",
+                "\"threshold\": 0.3127, \"temperature\": 2.5, \"operating_point\": {\"target_sensitivity\": 0.95,"
+                        + " \"confidence\": 0.9, \"sensitivity\": 0.9612, \"sensitivity_interval\": [0.951, 0.978],"
+                        + " \"specificity\": 0.4304, \"specificity_interval\": [0.371, 0.492]}"));
+        assertEquals("64x64 uint8 input, fused (Canny in the model)\noperating point: threshold 0.313 for sensitivity"
+                + " >= 0.95 at 90 % confidence (expected 0.96, 80 % interval 0.95-0.98; specificity 0.43, 0.37-0.49;"
+                + " family bootstrap on cross-validation)", ResultText.model(spec));
     }
 
     @Test

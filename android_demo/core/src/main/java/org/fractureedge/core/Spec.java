@@ -47,6 +47,81 @@ public final class Spec {
         }
     }
 
+    /**
+     * The spec's optional {@code operating_point} (fracture_edge/spec.py, OperatingPoint): the
+     * threshold is the highest at which the family-bootstrap lower bound of sensitivity, one-sided
+     * at {@code confidence}, reaches {@code targetSensitivity}; sensitivity and specificity are
+     * what cross-validation gave there, each interval's ends one-sided bounds at {@code confidence}.
+     * Checked as strictly as in Python: every field, numbers only, in range.
+     */
+    public static final class OperatingPoint {
+        public final double targetSensitivity;
+        public final double confidence;
+        public final double sensitivity;
+        public final double[] sensitivityInterval;
+        public final double specificity;
+        public final double[] specificityInterval;
+
+        private OperatingPoint(Map<String, Object> m) {
+            targetSensitivity = number(m, "target_sensitivity");
+            confidence = number(m, "confidence");
+            sensitivity = number(m, "sensitivity");
+            specificity = number(m, "specificity");
+            sensitivityInterval = interval(m, "sensitivity_interval");
+            specificityInterval = interval(m, "specificity_interval");
+            if (!(0 < targetSensitivity && targetSensitivity <= 1)) {
+                fail("target_sensitivity", "must lie in (0, 1]");
+            }
+            if (!(0.5 < confidence && confidence < 1)) {
+                fail("confidence", "must lie in (0.5, 1)");
+            }
+            if (!(0 <= sensitivity && sensitivity <= 1)) {
+                fail("sensitivity", "must lie in [0, 1]");
+            }
+            if (!(0 <= specificity && specificity <= 1)) {
+                fail("specificity", "must lie in [0, 1]");
+            }
+        }
+
+        static OperatingPoint read(Object v) {
+            Map<String, Object> m = sub(v, "operating_point", "target_sensitivity", "confidence", "sensitivity",
+                    "sensitivity_interval", "specificity", "specificity_interval");
+            return m == null ? null : new OperatingPoint(m);
+        }
+
+        private static Object field(Map<String, Object> m, String key) {
+            if (!m.containsKey(key)) {
+                throw new SpecException("spec is missing field 'operating_point." + key + "'");
+            }
+            return m.get(key);
+        }
+
+        private static double number(Map<String, Object> m, String key) {
+            Object v = field(m, key);
+            if (!(v instanceof Double)) {
+                fail(key, "must be a number");
+            }
+            return (Double) v;
+        }
+
+        private static double[] interval(Map<String, Object> m, String key) {
+            Object v = field(m, key);
+            if (!(v instanceof List) || ((List<?>) v).size() != 2 || !(((List<?>) v).get(0) instanceof Double)
+                    || !(((List<?>) v).get(1) instanceof Double)) {
+                fail(key, "must be two numbers");
+            }
+            double[] out = {(Double) ((List<?>) v).get(0), (Double) ((List<?>) v).get(1)};
+            if (!(0 <= out[0] && out[0] <= out[1] && out[1] <= 1)) {
+                fail(key, "needs 0 <= low <= high <= 1");
+            }
+            return out;
+        }
+
+        private static void fail(String key, String msg) {
+            throw new SpecException("invalid spec: operating_point." + key + " " + msg);
+        }
+    }
+
     public final int height;
     public final int width;
     public final String inputDtype;
@@ -65,6 +140,8 @@ public final class Spec {
     public final String positiveLabel;
     public final double threshold;
     public final double temperature;
+    /** What cross-validation promises at {@link #threshold}; null when the spec carries none. */
+    public final OperatingPoint operatingPoint;
     private final String json;
 
     private Spec(Map<String, Object> d, String json) {
@@ -80,7 +157,7 @@ public final class Spec {
         }
         noUnknown(d, "spec", "schema", "version", "input", "grayscale", "resize", "clahe", "blur",
                 "canny", "fusion", "normalize", "in_graph", "labels", "positive_label", "threshold",
-                "temperature");
+                "temperature", "operating_point");
         Map<String, Object> input = section(d, "input", "height", "width", "dtype", "quantization");
         Map<String, Object> gray = section(d, "grayscale", "weights", "fixed_point_bits");
         Map<String, Object> resize = section(d, "resize", "interpolation");
@@ -117,6 +194,7 @@ public final class Spec {
         positiveLabel = str(required(d, "positive_label", "spec"), "positive_label");
         threshold = num(d.getOrDefault("threshold", 0.5), "threshold");
         temperature = num(d.getOrDefault("temperature", 1.0), "temperature");
+        operatingPoint = OperatingPoint.read(d.get("operating_point"));
         validate();
     }
 

@@ -3,10 +3,13 @@ package org.fractureedge.core;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.io.IOException;
 import java.util.Arrays;
+import java.util.Map;
 import org.junit.Test;
 
 public class SpecTest {
@@ -53,6 +56,65 @@ public class SpecTest {
         expectUnsupported(blur, "Gaussian blur");
         String area = Specs.floatUnfused(32).replace("\"linear\"", "\"area\"");
         expectUnsupported(area, "interpolation 'area' is not supported");
+    }
+
+    @Test
+    public void readsTheOperatingPointAndSpecsWithoutOne() {
+        assertNull(Spec.fromJson(Specs.floatUnfused(32)).operatingPoint);
+        assertNull(Spec.fromJson(Specs.withOperatingPoint("null")).operatingPoint);
+        Spec.OperatingPoint op = Spec.fromJson(Specs.withOperatingPoint(Specs.OPERATING_POINT)).operatingPoint;
+        assertEquals(0.95, op.targetSensitivity, 0);
+        assertEquals(0.9, op.confidence, 0);
+        assertEquals(0.9612, op.sensitivity, 0);
+        assertArrayEquals(new double[] {0.951, 0.978}, op.sensitivityInterval, 0);
+        assertEquals(0.4304, op.specificity, 0);
+        assertArrayEquals(new double[] {0.371, 0.492}, op.specificityInterval, 0);
+    }
+
+    @Test
+    public void refusesWhatPythonRefusesInTheOperatingPoint() {
+        String op = Specs.OPERATING_POINT;
+        expect(Specs.withOperatingPoint(op.replace("}", ", \"bogus\": 1}")),
+                "unknown field(s) in spec.operating_point: bogus");
+        expect(Specs.withOperatingPoint(op.replace("\"confidence\": 0.9", "\"confidence\": 1.5")),
+                "invalid spec: operating_point.confidence must lie in (0.5, 1)");
+        expect(Specs.withOperatingPoint(op.replace("\"confidence\": 0.9", "\"confidence\": \"0.9\"")),
+                "invalid spec: operating_point.confidence must be a number");
+        expect(Specs.withOperatingPoint(op.replace("\"sensitivity\": 0.9612", "\"sensitivity\": true")),
+                "invalid spec: operating_point.sensitivity must be a number");
+        expect(Specs.withOperatingPoint(op.replace("\"target_sensitivity\": 0.95", "\"target_sensitivity\": 0")),
+                "invalid spec: operating_point.target_sensitivity must lie in (0, 1]");
+        expect(Specs.withOperatingPoint(op.replace("\"specificity\": 0.4304", "\"specificity\": 1.2")),
+                "invalid spec: operating_point.specificity must lie in [0, 1]");
+        expect(Specs.withOperatingPoint(op.replace("[0.951, 0.978]", "[0.98, 0.95]")),
+                "invalid spec: operating_point.sensitivity_interval needs 0 <= low <= high <= 1");
+        expect(Specs.withOperatingPoint(op.replace("[0.371, 0.492]", "[0.4]")),
+                "invalid spec: operating_point.specificity_interval must be two numbers");
+        expect(Specs.withOperatingPoint(op.replace(", \"specificity\": 0.4304", "")),
+                "spec is missing field 'operating_point.specificity'");
+        expect(Specs.withOperatingPoint("[0.9]"), "spec.operating_point must be an object or null");
+    }
+
+    /** The golden specs are Python's own JSON: their operating points read number for number. */
+    @Test
+    @SuppressWarnings("unchecked")
+    public void readsPythonsOperatingPointsAsWritten() throws IOException {
+        int found = 0;
+        for (Object o : ((Map<String, Object>) Golden.load().index.get("specs")).values()) {
+            Map<String, Object> d = (Map<String, Object>) o;
+            Map<String, Object> written = (Map<String, Object>) d.get("operating_point");
+            if (written != null) {
+                Spec.OperatingPoint op = Spec.fromMap(d).operatingPoint;
+                assertEquals(written.get("target_sensitivity"), op.targetSensitivity);
+                assertEquals(written.get("confidence"), op.confidence);
+                assertEquals(written.get("sensitivity"), op.sensitivity);
+                assertEquals(written.get("specificity"), op.specificity);
+                assertEquals(written.get("sensitivity_interval"), Arrays.asList(op.sensitivityInterval[0], op.sensitivityInterval[1]));
+                assertEquals(written.get("specificity_interval"), Arrays.asList(op.specificityInterval[0], op.specificityInterval[1]));
+                found++;
+            }
+        }
+        assertTrue("no golden spec has an operating point", found > 0);
     }
 
     private static void expect(String json, String message) {

@@ -26,6 +26,14 @@ final class Specs {
                 + "}";
     }
 
+    /** An operating point as train --operating-point writes one (made-up numbers). */
+    static final String OPERATING_POINT = "{\"target_sensitivity\": 0.95, \"confidence\": 0.9, \"sensitivity\": 0.9612,"
+            + " \"sensitivity_interval\": [0.951, 0.978], \"specificity\": 0.4304, \"specificity_interval\": [0.371, 0.492]}";
+
+    static String withOperatingPoint(String op) {
+        return json(32, "float32", "null", "[]", ",\n  \"operating_point\": " + op);
+    }
+
     static String floatUnfused(int size) {
         return json(size, "float32", "null", "[]", "");
     }

@@ -299,9 +299,8 @@ def cv(data_path, out, folds, by, variants, target_sensitivity, confidence, save
 @click.option("--fusion", help="Input channels, as for train.")
 @click.option("--epochs", default=20, show_default=True)
 @click.option("--batch-size", default=64, show_default=True, help="Image pairs per step.")
-@click.option("--lr", "learning_rate", default=1e-3, show_default=True, type=FiniteRange(min=0, min_open=True))
-@click.option("--temperature", default=0.2, show_default=True, type=FiniteRange(min=0, min_open=True),
-              help="NT-Xent softmax temperature.")
+@click.option("--lr", "learning_rate", default=1e-3, show_default=True)
+@click.option("--temperature", default=0.2, show_default=True, help="NT-Xent softmax temperature.")
 @click.option("--seed", default=0, show_default=True, type=NON_NEGATIVE)
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def pretrain(data_path, out, epochs, batch_size, learning_rate, temperature, seed, force, **recipe):

@@ -37,12 +37,15 @@ import numpy as np
 from .data.folders import LABEL_NAMES, LoadedImages, Sample, load_images
 from .data.split import family_folds
 from .errors import InputError
-from .io import atomic_dir, write_json, write_text
+from .io import atomic_dir, check_output, write_json, write_text
 from .metrics import AUC_VIEWS, agreement, auc_views, classification_metrics, format_auc_views
 from .operating_point import apply_temperature, check_rule, describe, operating_point, reliability
 from .progress import progress
 from .train import TrainConfig, carve_val, check_config, default_spec, fit, tensors
 from .versions import library_versions
+
+#: A CV folder's manifest kind (what --force may replace).
+KIND = "fracture-edge cv"
 
 
 def fold_samples(data, folds: int, seed: int, by: str) -> list[Sample]:
@@ -105,8 +108,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
         raise InputError("cv trains its folds on one machine: --strategy multiworker is for train")
     check_config(cfg, teachers)
     check_rule(target_sensitivity, confidence)
-    if Path(out).exists() and not force:
-        raise InputError(f"output exists: {out} (use --force to replace it)")
+    check_output(out, force, KIND)
     if pretrain is not None:
         from .pretrain import check_pretrain, pretrained_config
 
@@ -129,7 +131,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
     oof_variant = {v.name: np.full(len(images.samples), np.nan) for v in exports}
     fold_of = np.array([int(s.split.removeprefix("fold")) for s in images.samples])
     per_fold = []
-    with atomic_dir(out, force=force) as tmp:
+    with atomic_dir(out, force=force, kind=KIND) as tmp:
         if save_models:
             (tmp / "models").mkdir()
         for i in progress(range(folds), total=folds, desc="cv folds", unit="fold"):
@@ -167,7 +169,7 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
                                      "auc_views": v_views,
                                      "agreement_with_float": agreement(prob, oof)}
         summary = {
-            "kind": "fracture-edge cv",
+            "kind": KIND,
             "data": str(Path(data).resolve()),
             "folds": folds, "by": by, "seed": seed,
             "files": len(images.samples), "families": len(set(families)),

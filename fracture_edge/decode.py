@@ -14,8 +14,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import DecodeError
+from .errors import DecodeError, one_line
 from .io import regular_file
+
+# OpenCV logs a damaged file's codec complaints (libtiff's, libpng's) on stderr beside the
+# one-line DecodeError that reports the file: errors are raised, not logged.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 #: Refuse images larger than this many pixels before decoding them (decompression bombs).
 MAX_PIXELS = 64_000_000
@@ -127,7 +131,10 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> np.ndarray:
     buf = np.frombuffer(data, np.uint8)
     # ANYDEPTH keeps 16-bit samples; ANYCOLOR keeps gray as gray. Not IMREAD_UNCHANGED, so
     # EXIF orientation is applied and alpha is dropped.
-    img = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    except cv2.error as exc:           # OpenCV's own checks, e.g. a side above its limit
+        raise DecodeError(f"{name}: {fmt} data could not be decoded ({one_line(exc.err)})") from None
     if img is None or img.size == 0:
         raise DecodeError(f"{name}: {fmt} data could not be decoded")
     return to_uint8_pixels(img, bgr=True)

@@ -7,6 +7,7 @@ stored in the file, and MONOCHROME1 inversion (where bright means *less* attenua
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 
@@ -15,15 +16,30 @@ from .errors import DecodeError, one_line
 
 
 def decode_dicom(data: bytes, name: str) -> np.ndarray:
+    # pydicom warns on stderr about what it tolerates in a damaged file, beside our one-line
+    # error; what matters reaches the user as the DecodeError naming the file. Set on every
+    # call (an identical filter replaces itself): a caller may have reset the filters since.
+    warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
     try:
         import pydicom
-        from pydicom.pixels import apply_modality_lut, apply_voi_lut
     except ImportError:
         raise DecodeError(f"{name}: DICOM needs pydicom (pip install 'fracture-edge[dicom]')") from None
     try:
         ds = pydicom.dcmread(io.BytesIO(data))
     except Exception as exc:  # pydicom raises many types for malformed files
         raise DecodeError(f"{name}: not a readable DICOM file ({one_line(exc)})") from None
+    try:
+        return _display_pixels(ds, name)
+    except DecodeError:
+        raise
+    except Exception as exc:  # elements are parsed on first use: a damaged one raises then, of any type
+        raise DecodeError(f"{name}: damaged DICOM element ({one_line(exc)})") from None
+
+
+def _display_pixels(ds, name: str) -> np.ndarray:
+    """The dataset's first frame as a viewer shows it (LUTs, window, MONOCHROME1 inverted)."""
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
     if "PixelData" not in ds:
         raise DecodeError(f"{name}: DICOM file has no pixel data")
     rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))

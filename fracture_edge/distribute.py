@@ -95,16 +95,16 @@ def is_chief(strategy) -> bool:
 
 
 @contextlib.contextmanager
-def output_dir(out: Path, force: bool, chief: bool) -> Iterator[Path]:
+def output_dir(out: Path, force: bool, chief: bool, kind: str) -> Iterator[Path]:
     """The folder this process writes its run into.
 
-    The chief builds ``out`` atomically. Other workers write the same files into a temporary
+    The chief builds ``out`` (an output of ``kind``) atomically. Other workers write the same files into a temporary
     folder that is deleted afterwards: they cannot skip the writes, because saving a model reads
     variables that are aggregated across workers (BatchNorm statistics, metrics), and that read
     is a collective every worker must join.
     """
     if chief:
-        with atomic_dir(out, force=force) as tmp:
+        with atomic_dir(out, force=force, kind=kind) as tmp:
             yield tmp
     else:
         with tempfile.TemporaryDirectory(prefix="fracture-edge-worker.") as tmp:

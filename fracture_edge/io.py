@@ -179,41 +179,49 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def written_here(folder: Path) -> bool:
-    """Whether ``folder`` may be replaced by ``--force``: it is empty, or a fracture-edge output
-    (its ``manifest.json`` names a fracture-edge kind, or every subfolder's does, as in
-    ``RUN/onnx``). Anything else holds files this tool did not write."""
+def written_here(folder: Path, kind: str) -> bool:
+    """Whether ``--force`` may replace ``folder`` with an output of ``kind``: it is empty, or an
+    earlier output of the same kind (its ``manifest.json`` says so, or every subfolder's does,
+    as in ``RUN/onnx``). Anything else, a data folder made by ``data synth`` included, holds
+    files the command did not write."""
     if not folder.is_dir():
         return False
     entries = list(folder.iterdir())
-    if not entries:
+    if not entries or _manifest_kind(folder / "manifest.json") == kind:
         return True
-    if _our_manifest(folder / "manifest.json"):
-        return True
-    return all(e.is_dir() and _our_manifest(e / "manifest.json") for e in entries)
+    return all(e.is_dir() and _manifest_kind(e / "manifest.json") == kind for e in entries)
 
 
-def _our_manifest(path: Path) -> bool:
+def _manifest_kind(path: Path) -> str | None:
     try:
-        kind = json.loads(path.read_text(encoding="utf-8")).get("kind", "")
-    except (OSError, ValueError, AttributeError):
-        return False
-    return isinstance(kind, str) and kind.startswith("fracture-edge")
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest.get("kind") if isinstance(manifest, dict) else None
 
 
-@contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
-    """Build a whole output folder under a temporary name, then swap it into place.
-
-    An existing ``path`` is refused unless ``force``; with ``force`` it is replaced only once
-    the new folder is complete, and only if this tool wrote it (see :func:`written_here`).
-    """
+def check_output(path: str | os.PathLike, force: bool, kind: str) -> None:
+    """Refuse an output folder that exists, unless ``force``; even then, refuse one that is not
+    an earlier output of ``kind`` (see :func:`written_here`). Commands call it before any
+    work, :func:`atomic_dir` again before the swap."""
     path = Path(path)
     if path.exists() and not force:
         raise InputError(f"output exists: {path} (use --force to replace it)")
-    if path.exists() and not written_here(path):
-        raise InputError(f"output exists and was not written by fracture-edge: {path} (only folders it wrote "
-                         "are replaced: remove it or choose another name)")
+    if path.exists() and not written_here(path, kind):
+        raise InputError(f"output exists and is not a {kind} folder: {path} (--force replaces only what the "
+                         "command itself wrote: remove it or choose another name)")
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike, force: bool = False, *, kind: str) -> Iterator[Path]:
+    """Build a whole output folder of ``kind`` (the ``kind`` its manifest names) under a
+    temporary name, then swap it into place.
+
+    An existing ``path`` is refused unless ``force``; with ``force`` it is replaced only once
+    the new folder is complete, and only if it is an earlier output of ``kind``.
+    """
+    path = Path(path)
+    check_output(path, force, kind)
     _check_parent(path)
     tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent))
     _follow_umask(tmp, 0o777)

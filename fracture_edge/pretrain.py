@@ -29,11 +29,13 @@ from .augment import Augment
 from .data.folders import LoadedImages, Sample, load_dataset, load_images
 from .decode import image_files
 from .errors import InputError
-from .io import atomic_dir, write_json
+from .io import atomic_dir, check_output, write_json
 from .models import registry
 from .spec import PreprocessSpec
-from .train import TrainConfig, augmented_loader, default_spec, unique_images, write_history
+from .train import TrainConfig, augmented_loader, check_config, default_spec, unique_images, write_history
 from .versions import library_versions
+
+KIND = "fracture-edge pretrain"
 
 ENCODER_FILE = "encoder.h5"
 
@@ -54,8 +56,10 @@ def check_pretrain(cfg: PretrainConfig) -> None:
         raise InputError(f"--epochs must be at least 1 (got {cfg.epochs})")
     if cfg.batch_size < 2:
         raise InputError(f"--batch-size must be at least 2 (got {cfg.batch_size})")
-    if cfg.temperature <= 0:
+    if not 0 < cfg.temperature < math.inf:          # written so that NaN fails too
         raise InputError(f"--temperature must be positive (got {cfg.temperature})")
+    if not 0 < cfg.learning_rate < math.inf:
+        raise InputError(f"--lr must be positive (got {cfg.learning_rate})")
 
 
 def nt_xent(z1, z2, temperature: float):
@@ -168,11 +172,10 @@ def pretrain(data, out, recipe: TrainConfig = TrainConfig(), cfg: PretrainConfig
              force: bool = False) -> dict:
     """Pretrain ``recipe``'s encoder on the images of ``data`` into the folder ``out``."""
     check_pretrain(cfg)
-    registry.check_input_size(recipe.img_size)
+    check_config(recipe)
     if recipe.weights != "none":
         raise InputError("pretraining starts from random weights: leave --weights out")
-    if Path(out).exists() and not force:
-        raise InputError(f"output exists: {out} (use --force to replace it)")
+    check_output(out, force, KIND)
     spec = default_spec(recipe)
     images = load_images(unlabelled_samples(data), spec, desc="decode")
     unique = unique_images(LoadedImages(images.gray, np.zeros(len(images.gray), np.int64), images.samples,
@@ -180,11 +183,11 @@ def pretrain(data, out, recipe: TrainConfig = TrainConfig(), cfg: PretrainConfig
     started = time.time()
     encoder, losses = fit_encoder(unique.gray, spec, recipe, cfg, verbose=2)
     seconds = time.time() - started
-    with atomic_dir(out, force=force) as tmp:
+    with atomic_dir(out, force=force, kind=KIND) as tmp:
         save_encoder(encoder, tmp / ENCODER_FILE)
         write_history(tmp / "history.csv", [{"epoch": i + 1, "loss": round(v, 5)} for i, v in enumerate(losses)])
         manifest = {
-            "kind": "fracture-edge pretrain",
+            "kind": KIND,
             "method": "SimCLR (NT-Xent)",
             "data": {"source": str(Path(data).resolve()), "files": len(images.samples),
                      "unique_images": len(unique.samples), "sha256": images.content_hash,

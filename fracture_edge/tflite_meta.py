@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import struct
 
-from .errors import ModelFileError
+from .errors import ModelFileError, SpecError
 from .io import regular_file
 from .spec import PreprocessSpec
 
@@ -149,4 +149,12 @@ def read_spec(path_or_bytes: str | os.PathLike | bytes, name: str | None = None)
             f"{name}: .tflite has no fracture-edge spec (metadata '{METADATA_NAME}'); "
             "export it with `fracture-edge export`"
         )
-    return PreprocessSpec.from_json(meta[METADATA_NAME])
+    return spec_of(meta[METADATA_NAME], name)
+
+
+def spec_of(text: str | bytes, name: str) -> PreprocessSpec:
+    """The spec a model carries; a malformed one is an error that names the model file."""
+    try:
+        return PreprocessSpec.from_json(text)
+    except SpecError as exc:
+        raise SpecError(f"{name}: {exc}") from None

@@ -28,11 +28,14 @@ from .data.folders import Dataset, LoadedImages, Sample, load_dataset, load_imag
 from .data.leakage import warn_if_leaky
 from .distribute import check_strategy, distribution_strategy, is_chief, output_dir
 from .errors import InputError
-from .io import write_json, write_text
+from .io import check_output, write_json, write_text
 from .models import registry
 from .preprocess import tensor_from_gray
 from .spec import Canny, PreprocessSpec
 from .versions import library_versions
+
+#: A run folder's manifest kind (what --force may replace).
+KIND = "fracture-edge run"
 
 log = logging.getLogger("fracture_edge")
 
@@ -426,8 +429,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
     ``--strategy multiworker`` every worker calls this with the same arguments; only the chief
     writes ``out`` (see :func:`.distribute.output_dir`)."""
     check_config(cfg, teachers)
-    if Path(out).exists() and not force:
-        raise InputError(f"output exists: {out} (use --force to replace it)")
+    check_output(out, force, KIND)
     spec = default_spec(cfg)
     if operating_point:
         from .operating_point import spec_record
@@ -451,7 +453,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
     # Before TensorFlow runs its first op: a multi-worker strategy can be made only then.
     strategy = distribution_strategy(cfg.strategy)
     verbose = 1 if sys.stdout.isatty() else 2
-    with output_dir(Path(out), force, is_chief(strategy)) as tmp:
+    with output_dir(Path(out), force, is_chief(strategy), KIND) as tmp:
         (tmp / "checkpoints").mkdir()
         model, info = fit(loaded, spec, cfg, tmp / "checkpoints", teacher=soft, verbose=verbose, strategy=strategy)
         model.save(str(tmp / "model.keras"))
@@ -465,7 +467,7 @@ def train(data, out, cfg: TrainConfig = TrainConfig(), force: bool = False,
         metrics = evaluate_arrays(ev.labels, prob, spec, tmp / "eval", title=f"{cfg.arch} on {eval_split}",
                                   families=families if all(families) else None)
         manifest = {
-            "kind": "fracture-edge run",
+            "kind": KIND,
             "config": {**asdict(cfg), "fusion": list(spec.fusion)},
             "data": {
                 "source": str(Path(data).resolve()),

@@ -28,6 +28,9 @@ from .shortcuts import shortcut_hints
 
 log = logging.getLogger("fracture_edge")
 
+#: The report folder's manifest kind (what --report may replace).
+KIND = "fracture-edge audit"
+
 #: How many families and borderline pairs the contact sheets show.
 SHEET_FAMILIES = 10
 SHEET_PAIRS = 8
@@ -50,14 +53,14 @@ def audit(data: str | os.PathLike, json_path=None, report_dir=None, workers: int
     if report_dir is None:
         _finish_timings(summary, t0)
     else:
-        with atomic_dir(report_dir, force=True) as tmp:
+        with atomic_dir(report_dir, force=True, kind=KIND) as tmp:
             t2 = time.perf_counter()
             write_report(s, tmp)
             summary["timings"]["report_s"] = time.perf_counter() - t2
             _finish_timings(summary, t0)
             write_json(tmp / "audit.json", summary)
             write_text(tmp / "report.md", markdown(summary))
-            write_json(tmp / "manifest.json", {"kind": "fracture-edge audit", "source": summary["source"]})
+            write_json(tmp / "manifest.json", {"kind": KIND, "source": summary["source"]})
     if json_path is not None:
         write_json(json_path, summary)
     return summary

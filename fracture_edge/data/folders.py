@@ -94,7 +94,7 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
     path = Path(path)
     if not path.exists():
         raise InputError(f"data path does not exist: {path}")
-    if path.is_file():
+    if not path.is_dir():
         if path.suffix.lower() != ".csv":
             raise InputError(f"data path is a file but not a split manifest (.csv): {path}")
         return _from_manifest(path)

@@ -19,6 +19,9 @@ from ..io import atomic_dir, write_json
 from ..progress import progress
 from .folders import LABEL_NAMES
 
+#: The data folder's manifest kind (what --force may replace).
+KIND = "fracture-edge synth"
+
 SPLITS = (("train", 0.70), ("val", 0.15), ("test", 0.15))
 
 
@@ -95,7 +98,7 @@ def synthesize(out: str | os.PathLike, n: int, seed: int = 0, size: int = 128, f
     if not 32 <= size <= 1024:
         raise InputError(f"--size must be between 32 and 1024 (got {size})")
     counts: dict = {}
-    with atomic_dir(out, force=force) as tmp:
+    with atomic_dir(out, force=force, kind=KIND) as tmp:
         for i in progress(range(n), total=n, desc="synth"):
             rng = image_rng(seed, i)
             fractured = bool(i % 2)
@@ -107,6 +110,6 @@ def synthesize(out: str | os.PathLike, n: int, seed: int = 0, size: int = 128, f
             key = f"{split}/{LABEL_NAMES[int(fractured)]}"
             counts[key] = counts.get(key, 0) + 1
         # what made the folder: it also marks it as this tool's, for --force to replace
-        write_json(tmp / "manifest.json", {"kind": "fracture-edge synth", "n": n, "seed": seed, "size": size,
+        write_json(tmp / "manifest.json", {"kind": KIND, "n": n, "seed": seed, "size": size,
                                            "counts": counts})
     return counts

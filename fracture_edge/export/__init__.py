@@ -34,6 +34,8 @@ from .calibration import DEFAULT_SIZE, representative_tensors
 from .variants import Variant
 
 DEFAULT_MIN_AGREEMENT = 0.95
+#: A variant folder's manifest kind (what --force may replace).
+KIND = "fracture-edge export"
 
 log = logging.getLogger("fracture_edge")
 
@@ -181,7 +183,7 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
         raw = convert(model, variant, calibration_set)
         spec = spec_for_model(run.spec, raw)
     data = embed_spec(raw, spec)
-    with atomic_dir(target, force=force) as tmp:
+    with atomic_dir(target, force=force, kind=KIND) as tmp:
         write_bytes(tmp / "model.tflite", data)
         session = Session(tmp / "model.tflite", threads=2)
         prob = np.array([calibrated(session.run(tensor_from_gray(g, spec)), spec) for g in val_images.gray])
@@ -193,7 +195,7 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
                 "(lower --min-agreement to keep it anyway)"
             )
         manifest = {
-            "kind": "fracture-edge export",
+            "kind": KIND,
             "variant": variant_dir_name(variant, fused),
             "recipe": variant.name,
             "fused": fused,

@@ -28,6 +28,7 @@ from ..versions import library_versions
 log = logging.getLogger("fracture_edge")
 
 OPSET = 17
+KIND = "fracture-edge onnx"
 VARIANT_FILES = ("float32", "int8")
 
 
@@ -55,12 +56,12 @@ def convert_run(run_dir, calibration_size: int = 200, seed: int = 0) -> list[Pat
     x, calibration = representative_tensors(run.samples, run.spec, calibration_size, seed)
     t0 = time.perf_counter()
     float_bytes = _to_onnx(run)
-    with atomic_dir(onnx_dir(run_dir), force=True) as tmp:
+    with atomic_dir(onnx_dir(run_dir), force=True, kind=KIND) as tmp:
         write_bytes(tmp / "float32" / "model.onnx", float_bytes)
         quantize(tmp / "float32" / "model.onnx", tmp / "int8" / "model.onnx", x)
         for v in VARIANT_FILES:
             write_json(tmp / v / "manifest.json", {
-                "kind": "fracture-edge onnx", "variant": v, "source_run": str(run_dir.resolve()),
+                "kind": KIND, "variant": v, "source_run": str(run_dir.resolve()),
                 "opset": OPSET, "calibration": calibration if v == "int8" else None,
                 "quantizer": "onnxruntime.quantization.quantize_static (QDQ, per-channel, 7-bit weights)" if v == "int8" else None,
                 "size_bytes": (tmp / v / "model.onnx").stat().st_size,

@@ -14,8 +14,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 from ..errors import ModelFileError, one_line
 from ..io import regular_file
-from ..spec import PreprocessSpec
-from ..tflite_meta import METADATA_NAME
+from ..tflite_meta import METADATA_NAME, spec_of
 
 #: What ONNX Runtime raises for a model it cannot load or run (its own classes, not Python's).
 ORT_ERRORS = (ort_state.Fail, ort_state.InvalidProtobuf, ort_state.InvalidGraph, ort_state.InvalidArgument,
@@ -40,7 +39,7 @@ class Session:
         if METADATA_NAME not in meta:
             raise ModelFileError(f"{model}: ONNX model has no fracture-edge spec (metadata '{METADATA_NAME}')")
         self.name = str(model)
-        self.spec = PreprocessSpec.from_json(meta[METADATA_NAME])
+        self.spec = spec_of(meta[METADATA_NAME], self.name)
         port = self.session.get_inputs()[0]
         self.input_name = port.name
         self.input_dtype = "float32"

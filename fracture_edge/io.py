@@ -89,10 +89,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale(folder: Path) -> list[Path]:
+def remove_stale(folder: Path) -> None:
     """Remove the temporary files and folders a killed run left in ``folder`` (their writer's
-    process no longer exists); returns what was removed."""
-    removed = []
+    process no longer exists)."""
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
             m = TEMP_NAME.match(entry.name)
@@ -104,8 +103,6 @@ def remove_stale(folder: Path) -> list[Path]:
             else:
                 p.unlink(missing_ok=True)
             log.info("removed %s, left by a killed run", p)
-            removed.append(p)
-    return removed
 
 
 def _check_parent(path: Path) -> None:

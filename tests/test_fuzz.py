@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from fracture_edge.errors import FractureEdgeError
 from hostile import flatbuffer_model, jpeg_bytes, png_bytes, spec_json
 
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=500, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 

@@ -258,6 +258,15 @@ def test_bench_keep_going_accepts_a_partial_table(corpus):
     assert "error:" in outcome.out               # the status column still says what failed
 
 
+def test_a_runtime_that_is_not_installed_is_one_line_in_predict(corpus, monkeypatch):
+    from fracture_edge import runtimes
+
+    missing = runtimes.RuntimeInfo("openvino", "fracture_edge_no_such_module", "x", "tflite", "openvino")
+    monkeypatch.setitem(runtimes.RUNTIMES, "openvino", missing)
+    outcome = run_cli("predict", corpus / "good.png", "--model", corpus / "nosubgraph.tflite", "--runtime", "openvino")
+    assert_one_line_error(outcome, "openvino is not installed")
+
+
 def test_failed_rows_count_unavailable_runtimes_only_when_named():
     from fracture_edge.bench.runner import failed_rows
 

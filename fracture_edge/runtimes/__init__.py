@@ -52,8 +52,9 @@ RUNTIMES: dict[str, RuntimeInfo] = {
 }
 
 
-class RuntimeUnavailable(Exception):
-    """The runtime's package is not installed; bench reports a row instead of failing."""
+class RuntimeUnavailable(InputError):
+    """The runtime's package is not installed, or the CPU cannot run it: bench reports a row
+    instead of failing; ``predict --runtime`` fails in one line like any bad input."""
 
 
 def check_names(names) -> list[str]:

@@ -398,7 +398,7 @@ def inspect(model):
            "output": {k: s.output[k] for k in ("name", "dtype", "shape", "quantization")}}
     manifest = Path(model).with_name("manifest.json")
     if manifest.exists():
-        out["manifest"] = json.loads(manifest.read_text())
+        out["manifest"] = _read_json(manifest, "export manifest")
     out["input"]["dtype"] = out["input"]["dtype"].__name__
     out["output"]["dtype"] = out["output"]["dtype"].__name__
     _echo_json(out)

@@ -369,6 +369,19 @@ def test_predict_refuses_what_is_not_a_regular_image(tiny_exports, corpus):
 
 
 @pytest.mark.slow
+def test_a_damaged_manifest_beside_a_model(tiny_exports, synth_dir, tmp_path):
+    """inspect shows the manifest, so a damaged one is its error; bench only reads the source
+    run from it, and falls back to the export folder."""
+    folder = tmp_path / "int8"
+    folder.mkdir()
+    (folder / "model.tflite").write_bytes((tiny_exports / "int8" / "model.tflite").read_bytes())
+    (folder / "manifest.json").write_bytes(b"\xff{ not json")
+    assert_one_line_error(run_cli("inspect", folder / "model.tflite"), "cannot read export manifest")
+    outcome = run_cli("bench", folder, "--data", synth_dir, "--runtimes", "litert", *QUICK)
+    assert outcome.code == 0 and outcome.lines == [], outcome.err
+
+
+@pytest.mark.slow
 def test_bench_on_a_split_whose_files_are_all_missing_fails(tiny_exports, tmp_path):
     manifest = tmp_path / "gone.csv"
     manifest.write_text("path,label,split\nno1.png,fractured,test\nno2.png,normal,test\n")

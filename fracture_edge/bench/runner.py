@@ -54,11 +54,12 @@ def reference_variant(table: dict[str, Variant] = VARIANTS) -> str:
 
 def _source_run(model_file: Path) -> str:
     """The training run recorded in the variant's export manifest, else the export folder."""
-    manifest = model_file.with_name("manifest.json")
-    if manifest.exists():
-        source = json.loads(manifest.read_text()).get("source_run")
-        if source:
-            return str(Path(source).resolve())
+    try:
+        source = json.loads(model_file.with_name("manifest.json").read_text(encoding="utf-8")).get("source_run")
+    except (OSError, ValueError, AttributeError):      # none, or not one export wrote: not fatal here
+        source = None
+    if isinstance(source, str) and source:
+        return str(Path(source).resolve())
     return str(model_file.parent.parent.resolve())
 
 

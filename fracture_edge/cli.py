@@ -318,8 +318,10 @@ def pretrain(data_path, out, epochs, batch_size, learning_rate, temperature, see
 
 
 def _read_json(path: Path, what: str) -> dict:
+    from .io import regular_file
+
     try:
-        return json.loads(Path(path).read_text())
+        return json.loads(regular_file(path, f"the {what} JSON").read_text())
     except (OSError, ValueError) as exc:
         raise FractureEdgeError(f"cannot read {what} {path}: {exc}") from None
 

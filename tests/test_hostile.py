@@ -78,6 +78,8 @@ CASES = [
     ("train-label-smoothing", "train {data} --out {out} --label-smoothing -1", 2, "--label-smoothing"),
     ("train-rotation", "train {data} --out {out} --rotation -5", 2, "--rotation must lie in [0, 180]"),
     ("train-seed", "train {data} --out {out} --seed -1", 2, "--seed must be at least 0"),
+    ("train-operating-point-fifo", "train {data} --out {out} --operating-point {fifo}", 2, "not the operating point JSON"),
+    ("train-operating-point-text", "train {data} --out {out} --operating-point {good}", 2, "cannot read operating point"),
     ("cv-l2", "cv {data} --out {out} --l2 -1", 2, "--l2 must be at least 0"),
     ("pretrain-temperature", "pretrain {data} --out {out} --temperature nan", 2, "--temperature must be positive"),
     ("pretrain-lr", "pretrain {data} --out {out} --lr inf", 2, "--lr must be positive"),

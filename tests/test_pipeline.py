@@ -72,8 +72,8 @@ def test_export_refuses_existing_output_and_bad_run(tiny_run, tiny_exports, tmp_
     from fracture_edge.export import export_run
     from fracture_edge.export.variants import get_variant
 
-    with pytest.raises(InputError, match="use --force"):
-        export_run(tiny_run, [get_variant("float32")], tiny_exports)
+    with pytest.raises(InputError, match="use --force"):     # another gate: the same export is kept
+        export_run(tiny_run, [get_variant("float32")], tiny_exports, min_agreement=0.5)
     with pytest.raises(InputError, match="no model.keras"):
         export_run(tmp_path, [get_variant("float32")])
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +37,8 @@ def corpus(tmp_path) -> Path:
     synthesize(tmp_path / "data", 20, seed=1, size=32)
     (tmp_path / "good.png").write_bytes(png_bytes())
     os.mkfifo(tmp_path / "fifo.png")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "sock.tflite"))           # the socket file outlives the socket
     (tmp_path / "broken.png").symlink_to(tmp_path / "nowhere.png")
     (tmp_path / "folder.png").mkdir()
     (tmp_path / "text.tflite").write_text("hello")
@@ -99,6 +102,7 @@ CASES = [
     ("predict-no-subgraph", "predict {good} --model {nosubgraph}", 2, "No subgraph"),
     ("predict-fifo-model", "predict {good} --model {fifo}", 2, "not a regular file (a FIFO)"),
     ("predict-device-model", "predict {good} --model /dev/zero", 2, "a character device"),
+    ("predict-socket-model", "predict {good} --model {sock}", 2, "not a regular file (a socket)"),
     ("predict-folder-model", "predict {good} --model {folder}", 2, "is a folder"),
     ("predict-openvino-damaged", "predict {good} --model {nosubgraph} --runtime openvino", 2, "nosubgraph"),
     ("inspect-damaged", "inspect {nosubgraph}", 2, "damaged or unusable .tflite"),

@@ -43,8 +43,9 @@ HERE = Path(__file__).resolve().parent
 
 #: the base row: the first recipe, at 64 px (every row then costs about 19 minutes here)
 BASE = replace(TrainConfig(), img_size=64, augment=Augment(), balance="family")
-#: the recipe the rows below chose, as overrides of BASE: the default until its crops-free
-#: variant (row 96px-zoom-class+noaug, today's TrainConfig) measured the same
+#: the recipe the rows below chose, as overrides of BASE: the default until 2026-11-28, when
+#: its variant without crops and with label smoothing (row 96px-zoom-class+noaug+smooth0.1,
+#: today's TrainConfig) replaced it
 DEFAULT = {"img_size": 96, "augment": ZOOM_ONLY, "balance": "class"}
 #: mirroring as well as the default's crops: the copies in this data are mirrored as often as rotated
 FLIPS = replace(ZOOM_ONLY, flip_h=True, flip_v=True)
@@ -75,10 +76,10 @@ ROWS: dict[str, tuple] = {
                   {"img_size": 96, "augment": ZOOM_ONLY}, {"variants": ("int8",)}),
     "96px-zoom-class": ("96 px, random crops only, class-balanced loss: the default until 2026-11-28 "
                         "(recorded as 96px-noaug-class before the fix)", DEFAULT, {"variants": ("int8",)}),
-    "96px-zoom-class+noaug": ("that without its random crops, no augmentation at all: the default since 2026-11-28",
+    "96px-zoom-class+noaug": ("that without its random crops, no augmentation at all",
                               {**DEFAULT, "augment": None}, {"variants": ("int8",)}),
-    "96px-zoom-class+noaug+smooth0.1": ("the no-augmentation default with label smoothing 0.1: outputs that an int8 "
-                                        "model can resolve at the operating point",
+    "96px-zoom-class+noaug+smooth0.1": ("that with label smoothing 0.1 (outputs an int8 model can resolve at the "
+                                        "operating point): the default since 2026-11-28",
                                         {**DEFAULT, "augment": None, "label_smoothing": 0.1}, {"variants": ("int8",)}),
     "96px-zoom-class+width32": ("the default with width 32 instead of 16", {**DEFAULT, "width": 32}),
     "96px-zoom-class+flips": ("the default with random mirroring (both axes) beside its crops",

@@ -85,7 +85,7 @@ def test_unknown_variant_recipe_key(tmp_path):
 def test_unknown_runtime(tmp_path):
     (tmp_path / "m.tflite").write_text("x")
     _one_line_error(run_cli("bench", str(tmp_path / "m.tflite"), "--data", str(tmp_path), "--runtimes", "tpu"),
-                    "valid runtimes are litert, litert-ref, openvino, onnxruntime, keras")
+                    "valid runtimes are litert, litert-ref, openvino, openvino-bf16, onnxruntime, keras")
 
 
 @pytest.mark.slow

@@ -441,6 +441,10 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
         raise InputError(f"--threads must be at least 1, got {threads!r}")
     rt = [r.strip() for r in runtimes.split(",")] if runtimes else None
     var = [v.strip() for v in variants.split(",")] if variants else None
+    if report_dir:
+        from .plots import pyplot
+
+        pyplot()        # the [edge] install has no matplotlib: say so before the rows take minutes
     rows = run_bench(models, data_path, split, rt, thread_list, warmup, iterations, var, bootstrap)
     click.echo(markdown_table(rows))
     if json_path:

@@ -10,11 +10,22 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import FractureEdgeError
 from .io import atomic_path
 
+#: The install extra that brings matplotlib (pyproject.toml); ``[edge]`` has none.
+PLOTS_EXTRA = "train"
 
-def _pyplot():
-    import matplotlib
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend. The ``[edge]`` install (predict, bench) has no
+    matplotlib, and ``bench --report`` is the plotting path it offers: its absence is a
+    one-line error naming the extra that brings it, not a traceback."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise FractureEdgeError(f"plots need matplotlib, which is not installed: "
+                                f"pip install 'fracture-edge[{PLOTS_EXTRA}]'") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -25,7 +36,7 @@ def _pyplot():
 def _save(fig, path: str | os.PathLike) -> Path:
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return Path(path)
 
 
@@ -33,7 +44,7 @@ def roc_curves(curves: dict[str, tuple], path, title: str = "ROC") -> Path:
     """``curves``: name -> (y_true, prob). One line per model, AUC in the legend."""
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     for name, (y, p) in curves.items():
         if len(np.unique(y)) < 2:
@@ -47,7 +58,7 @@ def roc_curves(curves: dict[str, tuple], path, title: str = "ROC") -> Path:
 
 
 def confusion_matrix(cm, labels, path, title: str = "Confusion matrix") -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     cm = np.asarray(cm)
     fig, ax = plt.subplots(figsize=(4, 3.6))
     ax.imshow(cm, cmap="Blues")
@@ -62,7 +73,7 @@ def confusion_matrix(cm, labels, path, title: str = "Confusion matrix") -> Path:
 def reliability_diagram(curves: dict[str, dict], path, title: str = "Reliability") -> Path:
     """``curves``: name -> :func:`..operating_point.reliability` output. Observed positive rate
     against mean predicted probability per bin; the diagonal is perfect calibration."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     for name, rel in curves.items():
         bins = rel["bins"]

@@ -1,6 +1,7 @@
 """The bench: rows, comparison with float, views (Markdown, CSV, JSON, plots, HTML) and bad input."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,6 +40,41 @@ def test_cli_data_folder_without_images(tmp_path):
     (tmp_path / "empty").mkdir()
     _one_line_error(run_cli("bench", str(tmp_path / "m.tflite"), "--data", str(tmp_path / "empty")),
                     "no class folders with images")
+
+
+def test_report_without_matplotlib_names_the_extra(tmp_path, monkeypatch, capsys):
+    """The [edge] install has no matplotlib: --report says which extra brings it, in one line
+    and before any row is run (the model here is not even a model)."""
+    import builtins
+
+    from fracture_edge.cli import main
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.split(".")[0] == "matplotlib":
+            raise ImportError("No module named 'matplotlib'", name="matplotlib")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    (tmp_path / "m.tflite").write_text("x")
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", str(tmp_path / "m.tflite"), "--data", str(tmp_path), "--report", str(tmp_path / "rep")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: plots need matplotlib, which is not installed: pip install 'fracture-edge[train]'"]
+    assert not (tmp_path / "rep").exists()
+
+
+def test_the_named_extra_brings_matplotlib():
+    import tomllib
+
+    from fracture_edge.plots import PLOTS_EXTRA
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    extras = pyproject["project"]["optional-dependencies"]
+    assert any(d.startswith("matplotlib") for d in extras[PLOTS_EXTRA])
+    assert not any(d.startswith("matplotlib") for d in extras["edge"])
 
 
 def test_missing_model_path(tmp_path):

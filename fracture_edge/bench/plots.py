@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..plots import _pyplot, _save, roc_curves
+from ..plots import _save, pyplot, roc_curves
 
 
 def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -27,7 +27,7 @@ def _name(r: dict, threads: bool = True) -> str:
 
 
 def latency_vs_auc(rows: list[dict], path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     ok = _ok(rows, "latency_ms", "auc")
     fig, ax = plt.subplots(figsize=(7, 4.8))
     runtimes = list(dict.fromkeys(r["runtime"] for r in ok))
@@ -61,7 +61,7 @@ def roc_overlay(rows: list[dict], path) -> Path:
 
 
 def size_per_variant(rows: list[dict], path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     sizes = {}
     for r in rows:
         if r.get("size_bytes") is not None:

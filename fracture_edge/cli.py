@@ -249,7 +249,8 @@ def train(data_path, out, operating_point, teachers, force, **recipe):
               help="What never spans two folds: families (copies incl. rotated) or byte copies only.")
 @_recipe_options
 @click.option("--export", "variants", multiple=True, metavar="VARIANT",
-              help="Also export each fold model (e.g. int8) and score it out of fold with LiteRT.")
+              help="Also export each fold model as `fracture-edge export` does (its calibration set and "
+                   "fine-tunes, from the fold's training images), e.g. int8, and score it out of fold with LiteRT.")
 @click.option("--target-sensitivity", default=0.95, show_default=True,
               help="Operating point to choose: the threshold's sensitivity, at its lower bound.")
 @click.option("--confidence", default=0.9, show_default=True,

@@ -9,9 +9,10 @@ the AUC with a bootstrap interval that resamples families, the operating point (
 a target sensitivity, temperature) that ``train --operating-point`` puts into the spec, and the
 report: ROC, reliability diagram, per-fold table.
 
-With ``variants`` (e.g. ``int8``), every fold model is also exported per that recipe
-(calibrated on its own training folds) and run by LiteRT on its held-out fold, so the
-quantised model gets its own out-of-fold AUC and its agreement with the float model.
+With ``variants`` (e.g. ``int8``), every fold model is also exported by ``fracture-edge
+export``'s own code, from a run folder of the fold (calibration set, fine-tunes and conversion
+as export chooses them, from the fold's training images), and run by LiteRT on its held-out
+fold, so the variant gets its own out-of-fold AUC and its agreement with the float model.
 
 With ``teachers`` (CV folders on the same data and folds, run with ``save_models``), fold i's
 student learns from the mean of the teachers' fold-i models, which never saw fold i either:
@@ -28,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -41,7 +43,7 @@ from .io import atomic_dir, check_output, write_json, write_text
 from .metrics import AUC_VIEWS, agreement, auc_views, classification_metrics, format_auc_views
 from .operating_point import apply_temperature, check_rule, describe, operating_point, reliability
 from .progress import progress
-from .train import TrainConfig, carve_val, check_config, default_spec, fit, tensors
+from .train import TrainConfig, carve_val, check_config, default_spec, fit, tensors, write_split
 from .versions import library_versions
 
 #: A CV folder's manifest kind (what --force may replace).
@@ -144,15 +146,18 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
             oof[fold_of == i] = prob
             if save_models:
                 model.save(str(tmp / "models" / f"fold{i}.keras"))
-            for v in exports:
-                oof_variant[v.name][fold_of == i] = _exported_prob(model, v, spec, parts, tmp / f"fold{i}.{v.name}.tflite")
+            exported, export_records = _export_fold(model, exports, spec, fold_cfg, parts, tmp / f"fold{i}.run") \
+                if exports else ({}, {})
+            for name, prob_v in exported.items():
+                oof_variant[name][fold_of == i] = prob_v
             m = classification_metrics(parts["test"].labels, prob)
             per_fold.append({"fold": i, "train": len(parts["train"].samples), "val": len(parts["val"].samples),
                              "test": len(parts["test"].samples),
                              "families": len({s.family for s in parts["test"].samples}),
                              **{k: m[k] for k in ("auc", "balanced_accuracy", "f1", "accuracy")},
                              **{k: info[k] for k in ("best", "epochs_run", "train_seconds", "images_per_second",
-                                                     "train_images")}})
+                                                     "train_images")},
+                             "exports": export_records})
             if pretrain is not None:
                 (tmp / f"fold{i}.encoder.h5").unlink()
             keras.backend.clear_session()
@@ -199,28 +204,43 @@ def cross_validate(data, out, cfg: TrainConfig = TrainConfig(), folds: int = 5, 
     return summary
 
 
-def _exported_prob(model, variant, spec, parts, scratch: Path) -> np.ndarray:
-    """Export ``model`` per ``variant`` (calibrated on the fold's training images) and score the
-    held-out fold with LiteRT, exactly as ``export`` and ``predict`` would."""
-    from .export import spec_for_model
-    from .export.calibration import DEFAULT_SIZE
-    from .export.convert import convert
-    from .export.embed import embed_spec
-    from .io import write_bytes
-    from .postprocess import calibrated
-    from .preprocess import tensor_from_gray
+def _export_fold(model, variants, spec, cfg: TrainConfig, parts, scratch: Path) -> tuple[dict, dict]:
+    """Export the fold model per ``variants`` with ``fracture-edge export``'s own code, from a
+    run folder of the fold, and score the held-out fold with LiteRT as ``predict`` would.
+
+    Returns the probabilities per variant and what each export recorded (calibration set,
+    fine-tune, agreement with Keras on the fold's validation images). Export's agreement gate
+    is reported per fold, not enforced: the CV measures the variant, and a refused fold would
+    leave a hole in the out-of-fold predictions.
+    """
+    from .export import DEFAULT_MIN_AGREEMENT, export_run, litert_probabilities
     from .runtimes.litert import Session
 
-    train = parts["train"]
-    pick = np.random.default_rng(0).permutation(len(train.samples))[:DEFAULT_SIZE]
-    raw = convert(model, variant, tensors(train.take(pick), spec) if variant.calibrate else None)
-    v_spec = spec_for_model(spec, raw)
-    write_bytes(scratch, embed_spec(raw, v_spec))
+    _write_fold_run(scratch, model, spec, cfg, parts)
     try:
-        session = Session(scratch, threads=2)
-        return np.array([calibrated(session.run(tensor_from_gray(g, v_spec)), v_spec) for g in parts["test"].gray])
+        manifests = export_run(scratch, variants, scratch / "export", min_agreement=0.0)
+        probs, records = {}, {}
+        for v, m in zip(variants, manifests):
+            session = Session(scratch / "export" / m["variant"] / "model.tflite", threads=2)
+            probs[v.name] = litert_probabilities(session, parts["test"].gray)
+            agree = m["validation"]["agreement_with_keras"]
+            records[v.name] = {"val_agreement_with_keras": agree,
+                               "passes_export_gate": agree >= DEFAULT_MIN_AGREEMENT,
+                               "calibration": m["calibration"], "fine_tune": m["fine_tune"]}
+        return probs, records
     finally:
-        scratch.unlink()
+        shutil.rmtree(scratch)
+
+
+def _write_fold_run(path: Path, model, spec, cfg: TrainConfig, parts: dict[str, LoadedImages]) -> None:
+    """The fold as the training run folder ``export`` reads: model, spec, the fold's
+    train / val / test split and the recipe (fine-tunes train as the run was trained)."""
+    path.mkdir()
+    model.save(str(path / "model.keras"))
+    write_text(path / "spec.json", spec.to_json() + "\n")
+    write_split(path / "split.csv", [Sample(s.path, s.label, part, s.family)
+                                     for part, images in parts.items() for s in images.samples])
+    write_json(path / "manifest.json", {"kind": "fracture-edge cv fold", "config": asdict(cfg)})
 
 
 def _write_oof(path: Path, samples: list[Sample], fold_of, probs: dict[str, np.ndarray]) -> None:

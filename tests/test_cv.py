@@ -150,6 +150,38 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     assert "lower bound of sensitivity" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow
+def test_cv_export_runs_the_export_command(tmp_path, synth_dir, monkeypatch):
+    """cv --export exports each fold model with export's own code: qat-int8 gets its QAT
+    fine-tune (not plain int8 under its name), and int8 calibrates on the very set export
+    chooses from the fold's training images."""
+    import dataclasses
+
+    from fracture_edge import cv
+    from fracture_edge.data.folders import Sample, load_images
+    from fracture_edge.export import DEFAULT_MIN_AGREEMENT
+    from fracture_edge.export.calibration import representative_tensors
+    from fracture_edge.export.variants import VARIANTS
+    from fracture_edge.train import TrainConfig, default_spec
+
+    monkeypatch.setitem(VARIANTS, "qat-int8", dataclasses.replace(VARIANTS["qat-int8"], fine_tune_epochs=1))
+    cfg = TrainConfig(img_size=64, width=4, epochs=1)
+    s = cv.cross_validate(synth_dir, tmp_path / "cv", cfg, folds=2, variants=("int8", "qat-int8"), n_boot=20)
+    rows = list(csv.DictReader(open(tmp_path / "cv" / "oof.csv")))
+    assert max(abs(float(r["int8"]) - float(r["qat-int8"])) for r in rows) > 0.01
+    images = load_images(cv.fold_samples(synth_dir, 2, 0, "family"), default_spec(cfg))
+    for i, fold in enumerate(s["per_fold"]):
+        int8, qat = fold["exports"]["int8"], fold["exports"]["qat-int8"]
+        assert int8["fine_tune"] is None
+        assert qat["fine_tune"]["qat"] and qat["fine_tune"]["epochs"] == 1
+        train = cv._fold_parts(images, i, cfg.val_fraction, i)["train"].samples
+        _, expected = representative_tensors([Sample(t.path, t.label, "train", t.family) for t in train],
+                                             default_spec(cfg))
+        assert int8["calibration"] == qat["calibration"] == expected
+        assert int8["passes_export_gate"] == (int8["val_agreement_with_keras"] >= DEFAULT_MIN_AGREEMENT)
+    assert not list((tmp_path / "cv").glob("fold*.run"))          # the fold run folders are scratch
+
+
 @pytest.mark.parametrize("command, args, message", [
     ("cv", ["--folds", "1"], "--folds must be at least 2"),
     ("cv", ["--target-sensitivity", "0"], "--target-sensitivity must lie in"),

@@ -186,7 +186,7 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
     with atomic_dir(target, force=force, kind=KIND) as tmp:
         write_bytes(tmp / "model.tflite", data)
         session = Session(tmp / "model.tflite", threads=2)
-        prob = np.array([calibrated(session.run(tensor_from_gray(g, spec)), spec) for g in val_images.gray])
+        prob = litert_probabilities(session, val_images.gray)
         agree = agreement(prob, keras_prob, spec.threshold)
         if agree < min_agreement:
             raise FractureEdgeError(
@@ -226,6 +226,14 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
         write_text(tmp / "spec.json", spec.to_json() + "\n")
         write_json(tmp / "manifest.json", manifest)
     return manifest
+
+
+def litert_probabilities(session, grays) -> np.ndarray:
+    """Probabilities of decoded grayscale images as ``predict`` reports them: preprocessed per
+    the model's embedded spec, then calibrated by its temperature. The validation gate and
+    ``cv --export`` score with this, so both judge what a user would get."""
+    spec = session.spec
+    return np.array([calibrated(session.run(tensor_from_gray(g, spec)), spec) for g in grays])
 
 
 def _tensor_info(detail: dict) -> dict:

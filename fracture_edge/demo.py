@@ -13,8 +13,7 @@ from .bench.report import markdown_table, rows_for_json
 from .io import write_json, write_text
 
 
-def run_demo(out, n: int = 1200, img_size: int = 64, epochs: int = 20, seed: int = 0, echo=print,
-             min_agreement: float = 0.95) -> list[dict]:
+def run_demo(out, n: int = 1200, img_size: int = 64, epochs: int = 20, seed: int = 0, echo=print) -> list[dict]:
     from .bench.runner import bench
     from .data.synth import synthesize
     from .export import export_run
@@ -31,8 +30,7 @@ def run_demo(out, n: int = 1200, img_size: int = 64, epochs: int = 20, seed: int
     m = train(data_dir, run_dir, cfg, force=True)
     echo(f"      best epoch {m['best']['epoch']}, val AUC {m['best']['val_auc']:.3f}, {m['train_seconds']} s")
     echo(f"[3/4] exporting float32 and int8 into {export_dir}")
-    export_run(run_dir, [get_variant("float32"), get_variant("int8")], export_dir, force=True,
-               min_agreement=min_agreement)
+    export_run(run_dir, [get_variant("float32"), get_variant("int8")], export_dir, force=True)
     echo("[4/4] benching both exports and the Keras model on every installed runtime (synthetic test split)")
     rows = bench([run_dir, export_dir], data_dir, split="test", threads=(2,))
     table = markdown_table(rows)

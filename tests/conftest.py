@@ -11,11 +11,20 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from mobile_support import require
 
 os.environ.setdefault("FRACTURE_EDGE_PROGRESS", "off")
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_ARCHIVE = REPO.parent / "shared" / "data" / "multiregion-dev" / "images.tar.xz"
+REAL_DATA = REPO.parent / "shared" / "data" / "multiregion-dev"
+REAL_ARCHIVE = REAL_DATA / "images.tar.xz"
+
+
+def require_real_data(path: Path) -> Path:
+    """``path`` from the multiregion-dev data, which lives beside the checkout (../shared)."""
+    require(path.exists(), f"real data {path}", hint="check out ../shared beside this repository",
+            ci_hint="the real-data tests must run in CI")
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -28,16 +37,27 @@ def synth_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_run(synth_dir, tmp_path_factory) -> Path:
-    """A deepconvnet trained for 10 epochs on 64-px synthetic images (about 30 s), with the
-    Canny edge channel so the fused and edge paths are exercised. Trained well enough that
-    its decisions are not coin flips: the variant tests compare decisions with it."""
+def tiny_run(tmp_path_factory) -> Path:
+    """A deepconvnet (width 16) trained for 40 epochs on 960 64-px synthetic images of its own
+    (seed 4, none of them in ``synth_dir``), with the Canny edge channel so the fused and edge
+    paths are exercised; one to two minutes on two cores.
+
+    Trained to real decisions (validation AUC about 0.996, 1 of 166 validation images wrong),
+    because its exports are held to the real 95 % agreement gate, which a model deciding near
+    0.5 fails by chance: the width-8 run trained 10 epochs on ``synth_dir``'s 224 training
+    images reached validation AUC 0.59, and a QAT fine-tune flipped 8 % of its decisions; after
+    30 epochs here, 10 of 166 were wrong and QAT flipped 4 %, at the gate's edge (0-1 % after 40).
+    The bones lie at any angle, so the data-matched augmentation, not the default for
+    radiographs (without augmentation the network memorised its images: validation AUC 0.66)."""
+    from fracture_edge.augment import Augment
+    from fracture_edge.data.synth import synthesize
     from fracture_edge.train import TrainConfig, train
 
-    out = tmp_path_factory.mktemp("run") / "run"
-    train(synth_dir, out, TrainConfig(img_size=64, epochs=10, width=8, batch_size=16, patience=10,
-                                            fusion=("gray", "edges", "gray")))
-    return out
+    root = tmp_path_factory.mktemp("run")
+    synthesize(root / "data", 960, seed=4, size=64)
+    train(root / "data", root / "run", TrainConfig(img_size=64, epochs=40, width=16, batch_size=16, patience=40,
+                                                   fusion=("gray", "edges", "gray"), augment=Augment()))
+    return root / "run"
 
 
 @pytest.fixture(scope="session")
@@ -70,17 +90,21 @@ def tiny_exports(tiny_run, tmp_path_factory) -> Path:
     from fracture_edge.export.variants import get_variant
 
     out = tmp_path_factory.mktemp("export") / "export"
-    export_run(tiny_run, [get_variant("float32"), get_variant("int8")], out, calibration_size=64,
-               min_agreement=0.0)
+    export_run(tiny_run, [get_variant("float32"), get_variant("int8")], out, calibration_size=64)
     return out
 
 
 @pytest.fixture(scope="session")
 def real_dir(tmp_path_factory) -> Path:
-    """The multiregion-dev radiographs, unpacked once per session (skipped where absent)."""
-    if not REAL_ARCHIVE.exists():
-        pytest.skip(f"real data archive not found at {REAL_ARCHIVE}")
+    """The multiregion-dev radiographs, unpacked once per session (skipped where absent, a
+    failure in CI)."""
     out = tmp_path_factory.mktemp("multiregion")
-    with tarfile.open(REAL_ARCHIVE) as tar:
+    with tarfile.open(require_real_data(REAL_ARCHIVE)) as tar:
         tar.extractall(out, filter="data")
     return out
+
+
+@pytest.fixture(scope="session")
+def real_families() -> Path:
+    """The reference family of every multiregion-dev file (families.csv)."""
+    return require_real_data(REAL_DATA / "families.csv")

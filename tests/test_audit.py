@@ -21,8 +21,6 @@ from fracture_edge.data.scan import FileRecord, scan
 from fracture_edge.data.shortcuts import shortcut_hints
 from fracture_edge.data.synth import radiograph
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multiregion-dev" / "families.csv"
-
 
 @pytest.fixture(scope="module")
 def leaky(tmp_path_factory):
@@ -102,14 +100,12 @@ def test_shortcut_hints_flag_a_format_that_gives_the_label_away():
 # ----------------------------------------------------------------------------- real data
 @pytest.fixture(scope="module")
 def real_scan(real_dir):
-    if not REFERENCE.exists():
-        pytest.skip("families.csv not found")
     return scan(real_dir, workers=2)
 
 
 @pytest.fixture(scope="module")
-def reference():
-    with open(REFERENCE, newline="") as fh:
+def reference(real_families):
+    with open(real_families, newline="") as fh:
         return {r["path"]: r["family"] for r in csv.DictReader(fh)}
 
 

@@ -1,6 +1,7 @@
 """The bench: rows, comparison with float, views (Markdown, CSV, JSON, plots, HTML) and bad input."""
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -175,11 +176,14 @@ def test_views_leave_per_image_data_out(tmp_path):
 
 
 def test_peak_rss_sees_an_allocation():
+    """Linux always has the high-water mark PeakRSS reads: there a None is a failure."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip(f"peak RSS is read from Linux's /proc/self/status, which {sys.platform} does not have")
     with PeakRSS() as m:
         block = np.ones(64 * 2 ** 20 // 8)
         block[::512] = 2.0
         del block
-    assert m.added_mb is None or m.added_mb >= 50
+    assert m.added_mb is not None and 50 <= m.added_mb < 200, m.added_mb
 
 
 @pytest.mark.slow
@@ -194,7 +198,10 @@ def test_bench_every_runtime_side_by_side(tiny_run, tiny_exports, synth_dir, tmp
         if r["status"].startswith("unavailable"):
             continue
         assert r["status"] == "ok", r["status"]
-        assert r["auc_lo"] <= r["auc"] <= r["auc_hi"] and r["latency_ms"] > 0 and r["gzip_bytes"] > 0
+        assert r["auc_lo"] <= r["auc"] <= r["auc_hi"] and r["gzip_bytes"] > 0
+        # latency_ms is the median of the timed runs; the first run (and the warm-up) is not among them
+        assert r["min_ms"] <= r["latency_ms"] <= r["p90_ms"] <= r["p99_ms"], r
+        assert r["first_ms"] > 0 and r["iterations"] == 5 and r["warmup"] == 2
         assert r["bootstrap_unit"] == "image" and r["load_ms"] > 0
         # every row names its float arithmetic: float32 unless it is the bf16 row
         assert r["math"] == ("bf16" if r["runtime"] == "openvino-bf16" else "f32"), (r["runtime"], r["math"])

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from fracture_edge.errors import InputError
+from fracture_edge.export import DEFAULT_MIN_AGREEMENT
 from fracture_edge.export.variants import VARIANTS, choose, get_variant, load_recipe
 
 pytestmark = pytest.mark.slow
@@ -30,13 +31,21 @@ def test_every_variant_is_tested():
     assert set(EXPECT) == set(VARIANTS)
 
 
+#: Pruning costs decisions beyond the gate even on a good tiny model, as on real data (where the
+#: gate refuses pruned at 92 % agreement: benchmarks/export_variants). Pruned to 75 % with one
+#: fine-tune epoch, the session's model (1 of 166 validation images wrong) kept 84-92 % of its
+#: validation decisions over runs; a like model 92-94 % with the recipes' four epochs, 94-96 %
+#: with ten. The pruning variants are therefore exported for their mechanics
+#: (sparsity, size, dtypes) with a one-epoch fine-tune outside the gate; every other variant, QAT
+#: with its recipe's fine-tune included, is held to the real gate.
+PRUNING = [name for name, v in VARIANTS.items() if v.prune_sparsity]
+
+
 @pytest.fixture(scope="module")
 def all_exports(tiny_run, tmp_path_factory):
     from fracture_edge.export import export_run, finetune
 
     out = tmp_path_factory.mktemp("variants")
-    # Fine-tunes shortened to one epoch: this checks the mechanics, benchmarks/ the quality.
-    variants = [dataclasses.replace(v, fine_tune_epochs=1) if v.needs_fine_tune else v for v in VARIANTS.values()]
     fits = []      # what each fine-tune fit was for, to check that pruning is shared
     fit = finetune._fit
 
@@ -46,7 +55,9 @@ def all_exports(tiny_run, tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(finetune, "_fit", counted_fit)
-        export_run(tiny_run, variants, out, calibration_size=64, min_agreement=0.0)
+        export_run(tiny_run, [v for name, v in VARIANTS.items() if name not in PRUNING], out, calibration_size=64)
+        export_run(tiny_run, [dataclasses.replace(VARIANTS[name], fine_tune_epochs=1) for name in PRUNING], out,
+                   calibration_size=64, min_agreement=0.0)
     return out, fits
 
 
@@ -73,15 +84,10 @@ def test_variant_exports_as_expected(name, all_exports):
 
 
 def test_qat_stays_close_to_float(all_exports):
-    """One QAT epoch on the toy model keeps most decisions and does not collapse onto one class.
-
-    The pruning variants are not held to this here: a one-epoch 75 % prune of this width-8 toy
-    model flipped most decisions (agreement 0.12-0.49 across the three pruning variants), so their fine-tune is
-    still open work (issue: export variants), measured on real runs rather than asserted.
-    """
+    """QAT (the recipe's own fine-tune) passed the real gate and does not collapse onto one class."""
     out, _ = all_exports
     v = json.loads((out / "qat-int8" / "manifest.json").read_text())["validation"]
-    assert v["agreement_with_keras"] >= 0.6, v["agreement_with_keras"]
+    assert v["min_agreement"] == DEFAULT_MIN_AGREEMENT <= v["agreement_with_keras"]
     predicted = np.sum(v["metrics"]["confusion"], axis=0)
     if (np.sum(v["keras_metrics"]["confusion"], axis=0) > 0).all():
         assert (predicted > 0).all(), f"qat-int8 predicts one class only: {v['metrics']['confusion']}"
@@ -163,14 +169,18 @@ def test_unwritable_output(tiny_run, tmp_path):
 @pytest.fixture(scope="module")
 def resnet_exports(resnet_run, tmp_path_factory) -> dict:
     """ResNet50 through the two tfmot paths whose graph handling differs from DeepConvNet's:
-    QAT (``quantize_model`` needs a flat graph) and pruning, one fine-tune epoch each, in one
-    export so the model loads once. Plain int8 of ResNet50 is the converter path the tiny model
-    covers; its real-data row is in benchmarks/export_variants."""
+    QAT (``quantize_model`` needs a flat graph) and pruning, one fine-tune epoch each, pruning
+    outside the gate as for the tiny model (see ``PRUNING``). The gate QAT passes says little
+    here: two epochs on 48 images teach ResNet50 nothing (it calls all 47 validation images
+    fractured, and so does its QAT copy); training it to real decisions would take this CPU far
+    longer than the suite. Its real-data rows are in benchmarks/export_variants, as is plain int8,
+    the converter path the tiny model covers."""
     from fracture_edge.export import export_run
 
-    variants = [dataclasses.replace(get_variant(n), fine_tune_epochs=1) for n in ("qat-int8", "pruned-int8")]
-    ms = export_run(resnet_run[0], variants, tmp_path_factory.mktemp("resnet_exports"), calibration_size=32,
-                    min_agreement=0.0)
+    out = tmp_path_factory.mktemp("resnet_exports")
+    qat, pruned = (dataclasses.replace(get_variant(n), fine_tune_epochs=1) for n in ("qat-int8", "pruned-int8"))
+    ms = export_run(resnet_run[0], [qat], out, calibration_size=32)
+    ms += export_run(resnet_run[0], [pruned], out, calibration_size=32, min_agreement=0.0)
     return {m["variant"]: m for m in ms}
 
 

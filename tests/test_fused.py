@@ -1,6 +1,7 @@
 """In-graph Canny and fused exports: parity with OpenCV and with the unfused model."""
 
 import cv2
+import mobile_support
 import numpy as np
 import pytest
 
@@ -89,13 +90,8 @@ def test_a_changed_threshold_is_caught(pre_interpreter):
 
 @pytest.fixture(scope="module")
 def fused_exports(tiny_run, tmp_path_factory):
-    from fracture_edge.export import export_run
-    from fracture_edge.export.variants import get_variant
-
-    out = tmp_path_factory.mktemp("fused")
-    export_run(tiny_run, [get_variant("float32"), get_variant("int8")], out, calibration_size=64,
-               min_agreement=0.0, fused=True)
-    return out
+    """The session's fused exports, shared with the Java and browser tests."""
+    return mobile_support.fused_exports(tiny_run, tmp_path_factory)
 
 
 def test_fused_models_take_uint8_gray_and_say_so(fused_exports):

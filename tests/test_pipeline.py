@@ -17,7 +17,7 @@ def test_run_folder_is_complete(tiny_run):
                  "eval/roc.png", "eval/confusion.png"):
         assert (tiny_run / name).exists(), name
     m = json.loads((tiny_run / "manifest.json").read_text())
-    assert m["config"]["arch"] == "deepconvnet" and m["epochs_run"] == 10
+    assert m["config"]["arch"] == "deepconvnet" and m["epochs_run"] == 40
     assert len(m["data"]["train"]["sha256"]) == 64 and m["data"]["train"]["files"] > 50
     assert m["versions"]["tensorflow"] and m["eval"]["split"] == "test"
     assert not list(tiny_run.parent.glob(".*.tmp"))
@@ -37,6 +37,12 @@ def test_training_skips_and_counts_a_bad_file(synth_dir, tmp_path):
 
 
 def test_exports_carry_spec_and_are_smaller(tiny_exports, tiny_run):
+    from fracture_edge.data.folders import load_images
+    from fracture_edge.export import DEFAULT_MIN_AGREEMENT, RunFolder, litert_probabilities
+    from fracture_edge.metrics import agreement
+    from fracture_edge.runtimes.litert import Session
+    from fracture_edge.train import tensors
+
     f32, i8 = tiny_exports / "float32" / "model.tflite", tiny_exports / "int8" / "model.tflite"
     s32, s8 = read_spec(f32), read_spec(i8)
     assert s32.input_dtype == "float32" and s32.input_quantization is None
@@ -45,7 +51,16 @@ def test_exports_carry_spec_and_are_smaller(tiny_exports, tiny_run):
     m = json.loads((tiny_exports / "int8" / "manifest.json").read_text())
     assert m["input"]["dtype"] == "uint8" and m["output"]["dtype"] == "uint8"
     assert m["calibration"]["split"] == "train" and m["calibration"]["images"] >= 8
-    assert 0 <= m["validation"]["agreement_with_keras"] <= 1
+    # written under the real gate, with the agreement of this very file with Keras on the val split
+    v = m["validation"]
+    assert v["min_agreement"] == DEFAULT_MIN_AGREEMENT <= v["agreement_with_keras"]
+    run = RunFolder(tiny_run)
+    val = load_images(run.split("val"), run.spec)
+    keras_prob = run.keras_model().predict(tensors(val, run.spec), verbose=0).reshape(-1)
+    int8_prob = litert_probabilities(Session(i8), val.gray)
+    assert v["images"] == len(val.samples)
+    assert v["agreement_with_keras"] == agreement(int8_prob, keras_prob, s8.threshold)
+    assert v["max_abs_prob_diff"] == pytest.approx(np.max(np.abs(int8_prob - keras_prob)), abs=1e-6)
     run_spec = json.loads((tiny_run / "spec.json").read_text())
     assert s32.to_dict() == run_spec
 
@@ -86,23 +101,40 @@ def test_bench_rows_for_keras_and_litert(tiny_run, tiny_exports, synth_dir):
                  iterations=5, warmup=1)
     assert [(r["variant"], r["runtime"]) for r in rows] == [
         ("keras", "keras"), ("float32", "litert"), ("int8", "litert")]
+    n_test = len(list((synth_dir / "test").rglob("*.png")))
     for r in rows:
         assert r["status"] == "ok" and r["latency_ms"] > 0 and r["p90_ms"] >= r["latency_ms"]
-        assert 0 <= r["accuracy"] <= 1 and r["n"] == len(r["probabilities"])
+        prob, y = np.array(r["probabilities"]), np.array(r["labels"])
+        assert r["n"] == len(prob) == n_test
+        assert r["accuracy"] == pytest.approx(np.mean((prob >= r["threshold"]) == y))
     # The float32 .tflite is the Keras model: same probabilities to float precision.
     np.testing.assert_allclose(rows[0]["probabilities"], rows[1]["probabilities"], atol=1e-4)
     table = markdown_table(rows)
     assert table.count("\n") == 4 and "| int8 | litert |" in table
 
 
-def test_predict_uses_embedded_spec(tiny_exports, synth_dir):
+def test_predict_uses_embedded_spec(tiny_exports, synth_dir, tmp_path):
+    """The temperature and threshold predict applies are the ones in the model file: the same
+    network with another spec embedded gives other probabilities and labels."""
+    from fracture_edge.export.embed import embed_spec
+    from fracture_edge.operating_point import apply_temperature
+    from fracture_edge.postprocess import label_for
     from fracture_edge.predict import predict_files
 
     images = sorted((synth_dir / "test" / "fractured").glob("*.png"))[:3]
-    rows, failed = predict_files(images, tiny_exports / "int8" / "model.tflite")
-    assert failed == 0 and len(rows) == 3
-    for r in rows:
-        assert 0 <= r["probability"] <= 1 and r["label"] in ("fractured", "not fractured")
+    model = tiny_exports / "int8" / "model.tflite"
+    spec = read_spec(model)
+    rows, failed = predict_files(images, model)
+    assert failed == 0 and [r["path"] for r in rows] == [str(f) for f in images]
+    assert all(r["label"] == label_for(r["probability"], spec) for r in rows)
+    changed = tmp_path / "model.tflite"
+    changed.write_bytes(embed_spec(model.read_bytes(), spec.replace(temperature=2.0, threshold=0.0)))
+    assert read_spec(changed).temperature == 2.0
+    others, _ = predict_files(images, changed)
+    assert spec.temperature == 1.0 and max(abs(o["probability"] - r["probability"]) for r, o in zip(rows, others)) > 0.01
+    for r, o in zip(rows, others):
+        assert o["probability"] == pytest.approx(apply_temperature(r["probability"], 2.0))
+        assert o["label"] == spec.positive_label
 
 
 def test_predict_bad_inputs(tiny_exports, tmp_path):
@@ -133,8 +165,9 @@ def test_demo_runs_end_to_end(tmp_path):
     from fracture_edge.demo import run_demo
 
     lines = []
-    # One epoch leaves probabilities near 0.5, where int8 flips decisions: no gate here.
-    rows = run_demo(tmp_path / "demo", n=120, img_size=64, epochs=1, echo=lines.append, min_agreement=0.0)
+    # Trained to real decisions, so that int8 passes the real agreement gate (one epoch on 120
+    # images left every probability near 0.5, where int8 flips decisions by chance).
+    rows = run_demo(tmp_path / "demo", n=320, img_size=64, epochs=20, echo=lines.append)
     assert {(r["variant"], r["runtime"]) for r in rows} >= {("keras", "keras"), ("float32", "litert"),
                                                             ("int8", "litert")}
     assert (tmp_path / "demo" / "report" / "bench.md").exists()

@@ -27,6 +27,7 @@ def test_nt_xent_is_low_for_matching_pairs_and_chance_for_random_ones():
     assert unrelated > 0.9 * chance
 
 
+@pytest.mark.slow
 def test_pretraining_views_are_augmented_whatever_the_recipe(monkeypatch):
     """A recipe may train without augmentation; SimCLR's two views must still differ, so
     pretraining draws them from its own (data-matched) augmentation."""
@@ -75,6 +76,7 @@ def test_pretrain_then_train_from_its_encoder(tmp_path, synth_dir):
     assert json.loads((run / "manifest.json").read_text())["config"]["weights"] == str(out / "encoder.h5")
 
 
+@pytest.mark.slow
 def test_cv_pretrains_each_fold_on_its_training_images(tmp_path, synth_dir):
     from fracture_edge.cv import cross_validate
     from fracture_edge.pretrain import PretrainConfig

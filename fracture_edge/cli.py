@@ -137,12 +137,15 @@ def data_split(data_path, out, by, val, test, seed, workers):
 
 # ----------------------------------------------------------------------------- train / cv
 _RECIPE_OPTIONS = [
-    click.option("--arch", default="deepconvnet", show_default=True, help="deepconvnet or resnet50."),
+    click.option("--arch", default="deepconvnet", show_default=True,
+                 help="deepconvnet, resnet50, or efficientnet-lite0/1/2 (ImageNet weights offline with "
+                      "--weights imagenet and the pretrained extra)."),
     click.option("--img-size", type=int, help="Square input size (>= 64)."),
     click.option("--epochs", type=int, help="Epochs (per stage share for two-stage architectures)."),
     click.option("--batch-size", type=int),
     click.option("--lr", "learning_rate", type=float, help="Learning rate (default: the architecture's)."),
-    click.option("--weights", help="none; imagenet (resnet50, needs internet); or PATH to a weights file "
+    click.option("--weights", help="none; imagenet (resnet50: downloaded, needs internet; efficientnet-lite0/1/2: "
+                                   "offline, from the pretrained extra); or PATH to a weights file "
                                    "(resnet50) or an encoder.h5 from fracture-edge pretrain."),
     click.option("--width", type=int, help="deepconvnet base width."),
     click.option("--fusion", help="Input channels, comma-separated from gray and edges (Canny), e.g. gray,edges,gray "
@@ -153,9 +156,9 @@ _RECIPE_OPTIONS = [
                  "file within a class (default), or per family (copies of one radiograph share one weight)."),
     click.option("--schedule", type=click.Choice(["cosine", "constant"]), help="Learning-rate schedule."),
     click.option("--augment/--no-augment", default=None,
-                 help="Augment with flips, rotation by any angle, crops, contrast and exposure; --no-augment "
-                      "trains on the images as they are (the default crops at random and does nothing else: "
-                      "family CV measured it better here, see benchmarks/recipe)."),
+                 help="Augment with flips, rotation by any angle, crops, contrast and exposure (the default "
+                      "trains on the images as they are: family CV measured it better here, see "
+                      "benchmarks/recipe)."),
     click.option("--rotation", type=float, help="Augmentation (implies --augment): max rotation in degrees "
                                                 "(180: any angle)."),
     click.option("--zoom", type=float, help="Augmentation (implies --augment): random crop, scale up to 1 + ZOOM."),
@@ -277,13 +280,14 @@ def cv(data_path, out, folds, by, variants, target_sensitivity, confidence, save
     s = cross_validate(data_path, out, cfg, folds=folds, by=by, seed=seed, target_sensitivity=target_sensitivity,
                        confidence=confidence, save_models=save_models, teachers=teachers, variants=variants, pretrain=pretrain, force=force)
     p, op = s["pooled"], s["operating_point"]
-    click.echo(f"pooled out-of-fold AUC {p['auc']:.3f} [{p['auc_interval'][0]:.3f}, {p['auc_interval'][1]:.3f}] "
-               f"(folds {s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f}; per radiograph "
-               f"{p['auc_family_weighted']:.3f}); balanced accuracy "
+    from .metrics import format_auc_views
+
+    click.echo(f"out-of-fold AUC {format_auc_views(p['auc_views'])} (95 % family bootstrap; folds "
+               f"{s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f}); balanced accuracy "
                f"{p['balanced_accuracy']:.3f}, F1 {p['f1']:.3f}")
     for name, v in s["variants"].items():
-        click.echo(f"{name}: AUC {v['auc']:.3f} [{v['auc_interval'][0]:.3f}, {v['auc_interval'][1]:.3f}], "
-                   f"agreement with float {v['agreement_with_float']:.1%}")
+        click.echo(f"{name}: AUC {format_auc_views(v['auc_views'])}, agreement with float "
+                   f"{v['agreement_with_float']:.1%}")
     click.echo(f"operating point: {describe(op)}; temperature {op['temperature']:.3f}, "
                f"ECE {op['ece_raw']:.3f} -> {op['ece_calibrated']:.3f}")
     click.echo(f"report: {Path(out) / 'report.md'}")
@@ -341,9 +345,12 @@ def evaluate(run_dir, data_path, split, out):
     """Score a run's Keras model on a data split: metrics JSON, ROC and confusion PNGs."""
     from .evaluate import evaluate_run
 
+    from .metrics import format_auc_views
+
     m = evaluate_run(run_dir, data_path, split, out)
     click.echo(f"{split}: n={m['n']} accuracy {m['accuracy']:.3f} balanced {_fmt(m['balanced_accuracy'])} "
-               f"F1 {m['f1']:.3f} AUC {_fmt(m['auc'])}  report: {m['report']}")
+               f"F1 {m['f1']:.3f}; AUC {format_auc_views(m['auc_views'])} "
+               f"(95 % bootstrap over {m['bootstrap_unit']})  report: {m['report']}")
 
 
 # ----------------------------------------------------------------------------- export

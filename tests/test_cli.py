@@ -119,19 +119,19 @@ def test_inspect_prints_spec_and_manifest(tiny_exports):
 
 
 @pytest.mark.parametrize("args, augment", [
-    ([], "zoom only"), (["--no-augment"], "none"), (["--augment"], "matched"),
+    ([], "none"), (["--no-augment"], "none"), (["--augment"], "matched"),
     (["--rotation", "15"], "rotation 15"),
 ], ids=["default", "no-augment", "augment", "rotation"])
 def test_recipe_options_reach_the_train_config(args, augment, tmp_path, monkeypatch):
-    """The default recipe crops at random and does nothing else, with per-file class weights
-    (what benchmarks/recipe chose); --no-augment is no augmentation at all (None); --augment
-    starts from the data-matched set, which --rotation and the like adjust."""
+    """The default recipe does not augment (None, not a zeroed Augment) and weights files per
+    class (what benchmarks/recipe chose); --augment starts from the data-matched set, which
+    --rotation, --zoom and the like adjust."""
     from dataclasses import replace
 
     from click.testing import CliRunner
 
     from fracture_edge import train
-    from fracture_edge.augment import ZOOM_ONLY, Augment
+    from fracture_edge.augment import Augment
     from fracture_edge.cli import cli
 
     seen = {}
@@ -143,7 +143,7 @@ def test_recipe_options_reach_the_train_config(args, augment, tmp_path, monkeypa
     monkeypatch.setattr(train, "train", fake_train)
     result = CliRunner().invoke(cli, ["train", str(tmp_path), "--out", str(tmp_path / "r"), *args])
     assert result.exit_code == 0, result.output
-    expected = {"zoom only": ZOOM_ONLY, "none": None, "matched": Augment(), "rotation 15": replace(Augment(), max_rotation=15.0)}[augment]
+    expected = {"none": None, "matched": Augment(), "rotation 15": replace(Augment(), max_rotation=15.0)}[augment]
     assert seen["cfg"].augment == expected
     assert seen["cfg"].balance == "class"
 

@@ -103,7 +103,7 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     r = run_cli("cv", str(tmp_path / "data"), "--folds", "3", "--img-size", "64", "--epochs", "2", "--width", "4",
                 "--export", "int8", "--save-models", "--out", str(out))
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "pooled out-of-fold AUC" in r.stdout and "int8: AUC" in r.stdout
+    assert "out-of-fold AUC per file" in r.stdout and "int8: AUC per file" in r.stdout
     rows = list(csv.DictReader(open(out / "oof.csv")))
     assert len(rows) == sum(len(m) for m in families.values())
     root = (tmp_path / "data").resolve()
@@ -124,7 +124,18 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
                                [float(row["prob"]) for row in fold0], atol=1e-5)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["pooled"]["n"] == len(rows) and len(summary["per_fold"]) == 3
-    assert 0 <= summary["pooled"]["auc_family_weighted"] <= 1 and "AUC per radiograph" in (out / "report.md").read_text()
+    # the three AUCs are those of the out-of-fold predictions, with their family intervals
+    from fracture_edge.metrics import AUC_VIEWS, auc_views
+
+    views = summary["pooled"]["auc_views"]
+    expected = auc_views([row["label"] == "fractured" for row in rows], [float(row["prob"]) for row in rows],
+                         [row["family"] for row in rows], n_boot=10)
+    assert set(views) == set(AUC_VIEWS)
+    for view, v in views.items():
+        assert v["auc"] == pytest.approx(expected[view]["auc"], abs=1e-6), view
+        assert v["interval"][0] <= v["auc"] <= v["interval"][1], view
+    report = (out / "report.md").read_text()
+    assert all(title in report for title in AUC_VIEWS.values())
     # The int8 column comes from the uint8-output .tflite (scores on its 1/256 grid) and tracks
     # the float fold model; two epochs leave scores near 0.5, so decisions are not compared here.
     prob = np.array([float(row["prob"]) for row in rows])

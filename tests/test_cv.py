@@ -167,7 +167,10 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     assert spec["threshold"] == op["threshold"] and spec["temperature"] == op["temperature"]
     # the threshold is the lower-bound rule's, and the spec carries what it promises
     assert op["rule"] == "lower bound" and op["interval"]["kind"] == "family bootstrap"
-    assert op["sensitivity_interval"][0] >= op["target_sensitivity"] == 0.95 and op["confidence"] == 0.9
+    assert op["target_sensitivity"] == 0.95 and op["confidence"] == 0.9
+    # the bound meets the target, or the data cannot show it (too few positive radiographs:
+    # with every positive flagged the bound is 0.1 ** (1 / families)) and the record says so
+    assert op["target_met"] == (op["sensitivity_interval"][0] >= op["target_sensitivity"])
     assert spec["operating_point"] == {k: op[k] for k in spec["operating_point"]}
     assert "lower bound of sensitivity" in (out / "report.md").read_text()
 

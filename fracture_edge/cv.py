@@ -40,7 +40,7 @@ from .data.folders import LABEL_NAMES, LoadedImages, Sample, load_images
 from .data.split import family_folds
 from .errors import InputError
 from .io import atomic_dir, check_output, write_json, write_text
-from .metrics import AUC_VIEWS, agreement, auc_views, classification_metrics, format_auc_views
+from .metrics import AUC_VIEWS, agreement, auc_views, classification_metrics, format_auc, format_auc_views
 from .operating_point import apply_temperature, check_rule, describe, operating_point, reliability
 from .progress import progress
 from .train import TrainConfig, carve_val, check_config, default_spec, fit, tensors, write_split
@@ -267,7 +267,7 @@ def report_markdown(summary: dict, cfg: TrainConfig) -> str:
         "",
         "| AUC | out of fold [95 % family bootstrap] |",
         "|---|---|",
-        *(f"| {AUC_VIEWS[k]} | {_auc_cell(v)} |" for k, v in p["auc_views"].items()),
+        *(f"| {AUC_VIEWS[k]} | {format_auc(v)} |" for k, v in p["auc_views"].items()),
         "",
         "Copies of one radiograph are not independent evidence: the per-radiograph figures predict "
         "a new radiograph; the per-file one is dominated by the most-copied radiographs.",
@@ -290,8 +290,3 @@ def report_markdown(summary: dict, cfg: TrainConfig) -> str:
                         f"F1 {v['f1']:.3f}, agreement with float {v['agreement_with_float']:.1%}.\n")
     lines += ["", "![ROC](roc.png) ![reliability](reliability.png)", ""]
     return "\n".join(lines)
-
-
-def _auc_cell(view: dict) -> str:
-    lo, hi = view["interval"]
-    return "—" if view["auc"] is None else f"{view['auc']:.3f} [{lo:.3f}, {hi:.3f}]"

@@ -42,11 +42,8 @@ def family_weighted_auc(y_true, prob, families) -> float | None:
     """ROC AUC per file in which every family (one source radiograph and its copies) weighs 1,
     split evenly among its files. Pooled over files, a radiograph copied forty times counts forty
     times. None when only one class is present."""
-    y = np.asarray(y_true)
-    if len(np.unique(y)) < 2:
-        return None
-    keys, inverse, counts = np.unique(np.asarray(families, dtype=str), return_inverse=True, return_counts=True)
-    return float(skm.roc_auc_score(y, prob, sample_weight=1.0 / counts[inverse]))
+    inverse, _ = _groups(families)
+    return rank_auc(y_true, np.asarray(prob, np.float64), 1.0 / np.bincount(inverse)[inverse])
 
 
 #: The three AUCs every evaluation reports, and what each counts. On data where one radiograph
@@ -130,13 +127,15 @@ def _interval(values, level: float) -> list:
     return list(percentile_interval([v for v in values if v is not None], 1 - level))
 
 
+def format_auc(view: dict) -> str:
+    """One view of :func:`auc_views` as ``0.797 [0.685, 0.893]``; "—" where it is undefined."""
+    lo, hi = view["interval"]
+    return "—" if view["auc"] is None else (f"{view['auc']:.3f}" + ("" if lo is None else f" [{lo:.3f}, {hi:.3f}]"))
+
+
 def format_auc_views(views: dict) -> str:
     """One line: ``per file 0.797 [0.685, 0.893]; per file, each radiograph ...``."""
-    def one(v):
-        lo, hi = v["interval"]
-        return "—" if v["auc"] is None else (f"{v['auc']:.3f}" + ("" if lo is None else f" [{lo:.3f}, {hi:.3f}]"))
-
-    return "; ".join(f"{AUC_VIEWS[k]} {one(v)}" for k, v in views.items())
+    return "; ".join(f"{AUC_VIEWS[k]} {format_auc(v)}" for k, v in views.items())
 
 
 def percentile_interval(values: list[float], alpha: float) -> tuple[float, float] | tuple[None, None]:

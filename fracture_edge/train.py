@@ -79,6 +79,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     dedup: bool = True                     # train on one copy of byte-identical images
     distill: float = 0.0                   # weight of the teacher's soft labels (0: hard labels)
+    stages: tuple[str, ...] | None = None  # None: the architecture's stages (models.registry)
     strategy: str = "one"                  # tf.distribute: "one", "mirrored" or "multiworker" (TF_CONFIG)
 
 
@@ -137,6 +138,7 @@ def check_config(cfg: TrainConfig, teachers=()) -> None:
     """Option checks that run before any data is read or TensorFlow is loaded. ``teachers``:
     the distillation teachers given with the recipe (train's and cv's ``--teacher``)."""
     registry.check_input_size(cfg.img_size)
+    registry.check_stages(cfg.arch, cfg.stages)
     _check_ranges(cfg)
     if cfg.augment is not None:
         _check_ranges(cfg.augment)
@@ -352,11 +354,25 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
     started = time.time()
     history_rows: list[dict] = []
     keeper = _WindowKeeper(keras, cfg.window, cfg.patience, checkpoints)
+    rates = dict(registry.info(cfg.arch).stage_rates)
+    stages = registry.check_stages(cfg.arch, cfg.stages)
+    stage_epochs = max(1, round(cfg.epochs / max(1, sum(rates[s] is not None for s in stages))))
     epoch0 = 0
-    for stage, rate, share in arch.STAGES:
-        stage_epochs = max(1, round(cfg.epochs * share))
+    for stage in stages:
         arch.set_stage(model, stage)
-        lr = cfg.learning_rate or rate
+        keeper.start_stage(stage, 1 if rates[stage] is None else stage_epochs)
+        if rates[stage] is None:
+            from .probe import fit_probe
+
+            soft = train_images.labels if targets is None else targets
+            row = fit_probe(model, tensors(train_images, spec),
+                            soft * (1 - cfg.label_smoothing) + cfg.label_smoothing / 2,
+                            sample_weights(train_images, cfg.balance), val_x, val_y, val_w)
+            keeper.offer(model, epoch0, row["val_auc"])
+            epoch0 += 1
+            history_rows.append({"epoch": epoch0, "stage": stage, **row})
+            continue
+        lr = cfg.learning_rate or rates[stage]
         if cfg.schedule == "cosine":
             lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps * stage_epochs, alpha=0.01)
         with strategy.scope():
@@ -365,7 +381,6 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
                 loss=keras.losses.BinaryCrossentropy(label_smoothing=cfg.label_smoothing),
                 metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")],
             )
-        keeper.start_stage(stage, stage_epochs)
         callbacks = [keeper]
         if checkpoints:
             callbacks.insert(0, keras.callbacks.ModelCheckpoint(str(checkpoints / "last.keras")))
@@ -495,12 +510,15 @@ def _WindowKeeper(keras, window: int, patience: int, checkpoints: Path | None):
     mean validation AUC, across *all* stages (Keras's ``restore_best_weights`` forgets the
     first stage when the second begins), and stops a stage after ``patience`` epochs without a
     better window. Windows do not span stages (a stage changes what trains) and only full
-    windows count, unless the stage is shorter than one: a lucky first epoch is not a plateau."""
+    windows count, unless the stage is shorter than one: a lucky first epoch is not a plateau.
+    A linear probe (:meth:`offer`) is a converged fit, not a noisy epoch: it counts as a full
+    window, so fine-tuning replaces it only by doing better."""
 
     class WindowKeeper(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
             self.best = {"val_auc": -1.0, "epoch": 0, "epochs": 0, "stage": None}
+            self.settled = 0           # the window length the best counts as (a probe: any)
             self.weights = None
             self.recent: deque = deque(maxlen=window)
             self.stage = None
@@ -511,6 +529,12 @@ def _WindowKeeper(keras, window: int, patience: int, checkpoints: Path | None):
             self.stage, self.stage_epochs, self.waited = stage, epochs, 0
             self.recent.clear()
 
+        def offer(self, model, epoch, auc: float):
+            """A probe's fit, as one epoch that counts as a full window."""
+            self.set_model(model)
+            self.recent.append((auc, model.get_weights()))
+            self._keep(epoch, auc, settled=window)
+
         def on_epoch_end(self, epoch, logs=None):
             auc = float((logs or {}).get("val_auc", -1.0))
             if math.isnan(auc):
@@ -519,10 +543,14 @@ def _WindowKeeper(keras, window: int, patience: int, checkpoints: Path | None):
             full = min(window, self.stage_epochs)
             if len(self.recent) < full and self.weights is not None:
                 return
-            mean_auc = float(np.mean([a for a, _ in self.recent]))
-            if mean_auc > self.best["val_auc"] or self.weights is None or self.best["epochs"] < full:
+            self._keep(epoch, float(np.mean([a for a, _ in self.recent])), settled=len(self.recent))
+
+        def _keep(self, epoch, mean_auc: float, settled: int):
+            full = min(window, self.stage_epochs)
+            if mean_auc > self.best["val_auc"] or self.weights is None or self.settled < full:
                 self.best = {"val_auc": round(mean_auc, 4), "epoch": epoch + 1, "epochs": len(self.recent),
                              "stage": self.stage}
+                self.settled = settled
                 self.weights = [np.mean(ws, axis=0) for ws in zip(*(w for _, w in self.recent))]
                 self.waited = 0
                 if checkpoints:

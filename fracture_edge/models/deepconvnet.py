@@ -26,9 +26,6 @@ import numpy as np
 from ..errors import InputError
 from ..keras_env import keras
 
-#: (what to train, learning rate, share of the epochs)
-STAGES = (("all", 1e-3, 1.0),)
-
 
 def _conv(x, filters: int, stride: int, l2: float, bn_momentum: float, name: str):
     x = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,

@@ -22,9 +22,6 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..keras_env import keras
 
-#: (what to train, learning rate, share of the epochs): the head on frozen ImageNet features,
-#: then the top blocks at a lower rate, BatchNorm statistics kept (see set_stage)
-STAGES = (("head", 1e-3, 0.5), ("top", 1e-4, 0.5))
 BN_EPSILON = 1e-3
 BN_MOMENTUM = 0.99
 #: (repeats, kernel, stride, expand ratio, input filters, output filters) of EfficientNet-B0
@@ -138,9 +135,10 @@ def imagenet_classifier(arch: str = "efficientnet-lite0", size: int | None = Non
 
 
 def set_stage(model, stage: str) -> None:
-    """``head``: only the head trains. ``top``: the blocks of the last :data:`TOP_STAGES` stages
-    and the head conv train too, their BatchNorm layers frozen (ImageNet statistics; a few hundred
-    radiographs cannot re-estimate them)."""
+    """``head`` and ``probe``: only the head trains. ``top``: the blocks of the last
+    :data:`TOP_STAGES` stages and the head conv train too. ``all``: every convolution trains.
+    BatchNorm layers stay frozen in all of them (ImageNet statistics; a few hundred radiographs
+    cannot re-estimate them)."""
     plan = block_plan(VARIANTS[model.name.replace("_", "-")])
     top = tuple(f"blocks_{i}_" for i, b in enumerate(plan) if b[0] >= len(BLOCKS) - TOP_STAGES)
     for layer in model.layers:
@@ -148,5 +146,6 @@ def set_stage(model, stage: str) -> None:
             layer.trainable = True
             continue
         in_top = layer.name.startswith(top) or layer.name.startswith(("conv_head", "bn1"))
-        layer.trainable = stage != "head" and in_top and not isinstance(layer, keras.layers.BatchNormalization)
+        trains = stage == "all" or (stage == "top" and in_top)
+        layer.trainable = trains and not isinstance(layer, keras.layers.BatchNormalization)
 

@@ -2,9 +2,10 @@
 
 Rows are data, readable without TensorFlow (the CLI lists them in ``--help``); ``build``
 imports the module lazily. Each module provides ``build(input_shape, **options)`` returning a
-tf_keras model with one sigmoid output (probability of the positive label), ``STAGES`` (how
-training proceeds) and ``set_stage``. Input normalisation is part of the row, so a spec can be
-made without importing TensorFlow.
+tf_keras model with one sigmoid output (probability of the positive label), and
+``set_stage(model, name)``, which sets what trains in each stage the row names. Input
+normalisation and the stages are part of the row, so a spec can be made and a recipe checked
+without importing TensorFlow.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ class Architecture:
     imagenet: bool = False
     #: keyword arguments of the module's ``build`` that make this row (one module, variants as data)
     options: tuple[tuple[str, str], ...] = ()
+    #: every stage ``set_stage`` knows, with its learning rate; ``None``: the head is fitted in
+    #: closed form on the frozen backbone's features (the linear probe, see :mod:`..probe`)
+    stage_rates: tuple[tuple[str, float | None], ...] = (("all", 1e-3),)
+    #: the stages training runs by default, in order; the epochs are shared equally among those
+    #: with a learning rate
+    stages: tuple[str, ...] = ("all",)
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -44,14 +51,17 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("resnet50", "fracture_edge.models.resnet50",
                      "Keras ResNet50 backbone + small head; two-stage fine-tune",
                      mean=(103.939 / 255, 116.779 / 255, 123.68 / 255), std=(1 / 255, 1 / 255, 1 / 255),
-                     fusion=("gray", "gray", "gray"), imagenet=True),
+                     fusion=("gray", "gray", "gray"), imagenet=True,
+                     stage_rates=(("probe", None), ("head", 1e-3), ("top", 1e-4)), stages=("head", "top")),
         # The checkpoints' own normalisation, (x - 127) / 128 in 0..255 units (their stem
         # BatchNorm statistics confirm it), as (x/255 - mean) / std. One gray channel: the stem
         # kernel summed over RGB computes what RGB does on a gray image copied three times.
         *(Architecture(f"efficientnet-lite{k}", "fracture_edge.models.efficientnet_lite",
                        f"EfficientNet-Lite{k} (ImageNet weights offline, ReLU6, int8-friendly) + small head",
                        mean=(127 / 255,) * 3, std=(128 / 255,) * 3, imagenet=True,
-                       options=(("arch", f"efficientnet-lite{k}"),))
+                       options=(("arch", f"efficientnet-lite{k}"),),
+                       stage_rates=(("probe", None), ("head", 1e-3), ("top", 1e-4), ("all", 1e-5)),
+                       stages=("head", "top"))
           for k in range(3)),
     )
 }
@@ -64,8 +74,19 @@ def info(name: str) -> Architecture:
     return ARCHITECTURES[name]
 
 
+def check_stages(name: str, stages) -> tuple[str, ...]:
+    """``stages`` (``None``: the row's default) checked against the stages the row knows."""
+    row = info(name)
+    known = dict(row.stage_rates)
+    stages = tuple(stages or row.stages)
+    unknown = [s for s in stages if s not in known]
+    if unknown or not stages:
+        raise InputError(f"unknown --stages {','.join(unknown) or '(none)'} for {name}: choose from {', '.join(known)}")
+    return stages
+
+
 def get(name: str):
-    """The architecture's module (``build``, ``STAGES``, ``set_stage``); imports TensorFlow."""
+    """The architecture's module (``build``, ``set_stage``); imports TensorFlow."""
     return importlib.import_module(info(name).module)
 
 

@@ -12,9 +12,6 @@ from ..errors import InputError
 from ..keras_env import keras
 from .weights_file import load_weights_file
 
-# Caffe-style ImageNet normalisation ((x - mean) in 0..255 units), written as our spec's
-# (x/255 - mean) / std so ImageNet weights see the statistics they were trained on.
-STAGES = (("head", 1e-3, 0.5), ("top", 1e-4, 0.5))
 UNFREEZE_FROM = "conv5_block1"
 
 
@@ -49,12 +46,12 @@ def build(input_shape, weights: str = "none", dropout: float = 0.3, **_):
 
 
 def set_stage(model, stage: str) -> None:
-    """``head``: backbone frozen. ``top``: blocks from ``UNFREEZE_FROM`` on train, BatchNorm
+    """``head`` and ``probe``: backbone frozen. ``top``: blocks from ``UNFREEZE_FROM`` on train, BatchNorm
     layers stay frozen (their statistics come from far more data than a fine-tune sees)."""
     unfrozen = False
     for layer in model.layers:
         if layer.name in HEAD:
             layer.trainable = True
             continue
-        unfrozen = unfrozen or (stage != "head" and layer.name.startswith(UNFREEZE_FROM))
+        unfrozen = unfrozen or (stage == "top" and layer.name.startswith(UNFREEZE_FROM))
         layer.trainable = unfrozen and not isinstance(layer, keras.layers.BatchNormalization)

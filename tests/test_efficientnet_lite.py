@@ -198,3 +198,41 @@ def test_top_stage_trains_the_last_two_stages_without_batchnorm():
                if layer.trainable and layer.weights and layer.name.startswith("blocks_")}
     assert trained == {"11", "12", "13", "14", "15"}
     assert model.get_layer("conv_head").trainable and not model.get_layer("blocks_15_bn1").trainable
+    mod.set_stage(model, "all")
+    assert model.get_layer("conv_stem").trainable and model.get_layer("blocks_0_depthwise_conv").trainable
+    assert not any(layer.trainable for layer in model.layers if "bn" in layer.name.split("_")[-1])
+
+
+@needs_weights
+@pytest.mark.slow
+def test_probe_then_top_blocks_from_imagenet_weights(synth_dir, tmp_path):
+    """`train --arch efficientnet-lite0 --weights imagenet --stages probe,top` as users run it:
+    the probe's fit is one history row with its L2 strength, the top blocks then fine-tune, the
+    blocks below stay exactly as ImageNet left them, and the run folder's model is whichever
+    of the two validated better."""
+    import csv
+    import json
+
+    from click.testing import CliRunner
+
+    from fracture_edge.cli import cli
+    from fracture_edge.keras_env import keras
+    from fracture_edge.models import registry
+
+    run = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["train", str(synth_dir), "--out", str(run), "--arch", "efficientnet-lite0",
+                                      "--weights", "imagenet", "--img-size", "64", "--stages", "probe,top",
+                                      "--epochs", "2", "--window", "1"])
+    assert result.exit_code == 0, result.output
+    history = list(csv.DictReader(open(run / "history.csv")))
+    assert [r["stage"] for r in history] == ["probe", "top", "top"] and float(history[0]["C"]) > 0
+    best = json.loads((run / "manifest.json").read_text())["best"]
+    assert best["val_auc"] == pytest.approx(max(float(r["val_auc"]) for r in history), abs=1e-4)
+    source = registry.build("efficientnet-lite0", (64, 64, 1), weights="imagenet")
+    model = keras.models.load_model(run / "model.keras", compile=False)
+    for name in ("conv_stem", "blocks_10_project_conv", "blocks_15_bn1"):
+        for a, b in zip(source.get_layer(name).get_weights(), model.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(a, b)
+    moved = not np.array_equal(source.get_layer("blocks_15_project_conv").get_weights()[0],
+                               model.get_layer("blocks_15_project_conv").get_weights()[0])
+    assert moved == (best["stage"] == "top")

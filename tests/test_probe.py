@@ -1,0 +1,85 @@
+"""The linear probe (a pretrained model's head fitted in closed form) and how training stages
+are chosen: the probe's head computes what its logistic regression computed, soft targets are
+fitted as targets, a probe counts as a settled window that fine-tuning must beat, and stage
+names are checked before any data is read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hostile import assert_one_line_error, run_cli
+
+
+def _tiny_model(keras):
+    """A backbone that keeps the mean brightness (the informative feature here), pooled by a
+    layer named like the real heads' ``gap``, then dropout and the sigmoid unit."""
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    x = keras.layers.Dropout(0.5, name="dropout")(x)
+    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid", name="fracture_prob")(x))
+
+
+def _images(n, seed):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    x = rng.normal(0, 1, (n, 8, 8, 1)) + 0.6 * y[:, None, None, None] + 5.0     # offset: needs standardising
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def test_the_fitted_head_computes_what_the_regression_chose():
+    from fracture_edge.keras_env import keras
+    from fracture_edge.probe import fit_probe, weighted_auc
+
+    keras.utils.set_random_seed(0)
+    model = _tiny_model(keras)
+    x, y = _images(200, 0)
+    vx, vy = _images(100, 1)
+    w, vw = np.ones(len(y)), np.ones(len(vy))
+    before = model.get_layer("conv").get_weights()
+    row = fit_probe(model, x, y, w, vx, vy, vw)
+    assert row["val_auc"] > 0.85
+    # The folded standardisation: the model's own output ranks validation as the probe did.
+    assert weighted_auc(vy, model.predict(vx, verbose=0).reshape(-1), vw) == pytest.approx(row["val_auc"], abs=1e-4)
+    for a, b in zip(before, model.get_layer("conv").get_weights()):
+        np.testing.assert_array_equal(a, b)        # the backbone is not touched
+
+
+def test_soft_targets_are_fitted_as_probabilities():
+    """Every image with target 0.8: nothing in the images explains anything, so the fit is
+    the constant 0.8 (each image is a positive row of weight 0.8 and a negative one of 0.2)."""
+    from fracture_edge.keras_env import keras
+    from fracture_edge.probe import fit_probe
+
+    model = _tiny_model(keras)
+    x, y = _images(200, 2)
+    vx, vy = _images(60, 3)
+    fit_probe(model, x, np.full(len(y), 0.8), np.ones(len(y)), vx, vy, np.ones(len(vy)))
+    np.testing.assert_allclose(model.predict(x, verbose=0).mean(), 0.8, atol=0.02)
+
+
+@pytest.mark.parametrize("aucs, replaced", [((0.79, 0.81, 0.82), True), ((0.75, 0.85, 0.77), False)])
+def test_fine_tuning_replaces_a_probe_only_by_a_better_full_window(aucs, replaced):
+    from fracture_edge.keras_env import keras
+    from fracture_edge.train import _WindowKeeper
+
+    model = _tiny_model(keras)
+    keeper = _WindowKeeper(keras, 3, 6, None)
+    keeper.start_stage("probe", 1)
+    keeper.offer(model, 0, 0.8)
+    assert keeper.best["stage"] == "probe"
+    keeper.start_stage("top", 6)
+    for epoch, auc in enumerate(aucs, start=1):
+        keeper.on_epoch_end(epoch, {"val_auc": auc})
+        assert keeper.best["stage"] == "probe" or epoch == 3     # never a partial window
+    assert (keeper.best["stage"] == "top") == replaced
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--stages", "probe"], "unknown --stages probe for deepconvnet: choose from all"),
+    (["--arch", "efficientnet-lite0", "--stages", "probe,bogus"], "unknown --stages bogus for efficientnet-lite0"),
+    (["--arch", "efficientnet-lite0", "--stages", ","], "unknown --stages (none)"),
+])
+def test_unknown_stages_are_one_line_errors(tmp_path, args, message):
+    assert_one_line_error(run_cli("train", tmp_path, "--out", tmp_path / "run", *args), message)
+    assert not (tmp_path / "run").exists()

@@ -41,15 +41,25 @@ FORMAT = "fracture-edge golden"
 VERSION = 1
 #: The input scale an int8 export with uint8 input typically gets (1/255 in float32).
 UINT8_SCALE = float(np.float32(1.0 / 255.0))
+#: EfficientNet-Lite's normalisation, (x - 127) / 128 in grey levels, in the spec's
+#: (x/255 - mean) / std form (models/registry.py; tests/test_golden.py keeps the two equal).
+LITE_MEAN, LITE_STD = 127 / 255, 128 / 255
+#: The input quantisation the converter gives EfficientNet-Lite0's int8 exports calibrated on
+#: radiographs (benchmarks/lite_latency): a scale two float32 ulps under 1/128, zero point 127
+#: for uint8 input (the grey level itself) and -1 for int8 (the grey level less 128).
+LITE_SCALE = 0.007812499068677425
 
 
 def golden_specs(size: int) -> dict[str, PreprocessSpec]:
     """The specs every golden image is run through, by case-name suffix.
 
     The first four are the ones the issue names (unfused and fused, float and integer input);
-    the rest each change one setting a port could get wrong.
+    the next six each change one setting a port could get wrong; the last three are
+    EfficientNet-Lite's (its mean/std, one or three gray channels, uint8 and int8 input).
     """
     base = PreprocessSpec(height=size, width=size)
+    lite = base.replace(canny=None, fusion=("gray",), mean=(LITE_MEAN,), std=(LITE_STD,))
+    lite3 = lite.replace(fusion=("gray",) * 3, mean=(LITE_MEAN,) * 3, std=(LITE_STD,) * 3)
     fused = base.to_fused()  # what a fused export embeds: uint8 gray pixels in, scale 1
     return {
         "unfused-float32": base,
@@ -76,6 +86,11 @@ def golden_specs(size: int) -> dict[str, PreprocessSpec]:
         "resize-ties-uint8": base.replace(width=256, height=24, canny=None, fusion=("gray",), mean=(0.0,),
                                           std=(1.0,), input_dtype="uint8",
                                           input_quantization=Quantization(UINT8_SCALE, 0)),
+        # EfficientNet-Lite as train writes it (one gray channel for the summed stem, or gray
+        # copied to three for the RGB stem) and as its int8 exports take it.
+        "lite-gray-float32": lite,
+        "lite-gray-uint8": lite.replace(input_dtype="uint8", input_quantization=Quantization(LITE_SCALE, 127)),
+        "lite-gray3-int8": lite3.replace(input_dtype="int8", input_quantization=Quantization(LITE_SCALE, -1)),
     }
 
 

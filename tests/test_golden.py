@@ -51,3 +51,24 @@ def test_committed_goldens_are_current_and_small(tmp_path):
     _, mismatch, errors = filecmp.cmpfiles(tmp_path, COMMITTED, ours, shallow=False)
     assert not mismatch and not errors, f"stale committed goldens: {mismatch[:5]}"
     assert sum((COMMITTED / f).stat().st_size for f in theirs) < 1_000_000
+
+
+def test_goldens_cover_efficientnet_lite_as_trained_and_exported():
+    """The Lite cases use the normalisation and channel choices the registry gives train, with
+    one and three gray channels and the integer inputs its int8 exports take: if the registry
+    changes, these cases (and the Java and JS ports held to them) must follow."""
+    from fracture_edge.models import registry
+
+    row = registry.info("efficientnet-lite0")
+    lite = {k: s for k, s in golden.golden_specs(32).items() if k.startswith("lite-")}
+    assert {(s.fusion, s.input_dtype) for s in lite.values()} >= {
+        (row.fusion, "float32"), (row.fusion, "uint8"), (("gray",) * 3, "int8")}
+    for s in lite.values():
+        c = len(s.fusion)
+        assert (s.mean, s.std, s.canny) == (row.mean[:1] * c, row.std[:1] * c, None)
+    # uint8 carries the grey level itself, int8 the grey level less 128: no rounding ties.
+    pixels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    u8 = pp.model_input(pixels, lite["lite-gray-uint8"].replace(height=16, width=16))
+    i8 = pp.model_input(pixels, lite["lite-gray3-int8"].replace(height=16, width=16))
+    assert np.array_equal(u8[..., 0], pixels)
+    assert np.array_equal(i8, np.repeat((pixels.astype(int) - 128)[..., None], 3, -1).astype(np.int8))

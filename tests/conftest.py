@@ -95,6 +95,22 @@ def tiny_exports(tiny_run, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def lite_int8_export(synth_dir, tmp_path_factory) -> Path:
+    """An int8 EfficientNet-Lite0 export (uint8 input, one gray channel, 64 px) for the Java and
+    browser tests: the graph and spec the mobile apps must load and run, not a classifier
+    (weights=none, two epochs on ``synth_dir``: it decides near chance, so no agreement gate)."""
+    from fracture_edge.export import export_run
+    from fracture_edge.export.variants import get_variant
+    from fracture_edge.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("lite")
+    train(synth_dir, root / "run", TrainConfig(arch="efficientnet-lite0", img_size=64, epochs=2, batch_size=32,
+                                               window=1))
+    export_run(root / "run", [get_variant("int8")], root / "export", calibration_size=32, min_agreement=0)
+    return root / "export" / "int8"
+
+
+@pytest.fixture(scope="session")
 def real_dir(tmp_path_factory) -> Path:
     """The multiregion-dev radiographs, unpacked once per session (skipped where absent, a
     failure in CI)."""

@@ -68,3 +68,14 @@ def test_java_reads_spec_and_tensors_of_exported_models(tiny_exports, tiny_run, 
     rc, passed, failed, out = java_tests(MODELS_DIR=models)
     assert (rc, failed) == (0, 0), out[-3000:]
     assert "SKIP readsEveryExportedModel" not in out
+
+
+@pytest.mark.slow
+def test_java_reads_an_int8_efficientnet_lite0_export(lite_int8_export, tmp_path):
+    """The Android core takes Lite0's int8 export: its spec ((x-127)/128, one gray channel), its
+    uint8 input and output tensors, and a Classifier built on them (the app runs it with LiteRT)."""
+    models = tmp_path / "models"
+    shutil.copytree(lite_int8_export, models / "int8")
+    rc, passed, failed, out = java_tests(MODELS_DIR=models)
+    assert (rc, failed) == (0, 0), out[-3000:]
+    assert "SKIP readsEveryExportedModel" not in out

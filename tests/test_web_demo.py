@@ -178,6 +178,25 @@ def test_page_matches_python_litert_on_real_images(page, tiny_exports, tiny_run,
 
 
 @pytest.mark.slow
+@pytest.mark.realdata
+def test_page_runs_an_int8_efficientnet_lite0_export_as_python_does(page, lite_int8_export, real_dir, tmp_path):
+    """Lite0's int8 export (depthwise convolutions, ReLU6, (x-127)/128 quantised to uint8) in
+    LiteRT.js: the same input tensor and the same probability as Python's LiteRT."""
+    model = lite_int8_export / "model.tflite"
+    info = page.load_model(model)
+    assert info.startswith("model.tflite: 64x64"), info
+    predictor = Predictor(model)
+    assert predictor.spec.mean[0] == 127 / 255 and predictor.session.input_dtype == "uint8"
+    for img in _png_images(real_dir, tmp_path / "png", 4):
+        got = page.classify(img)
+        assert isinstance(got, dict), f"{img.name}: {got}"
+        px = decode_file(img)
+        assert got["inputSha256"] == hashlib.sha256(model_input(px, predictor.spec).tobytes()).hexdigest(), img.name
+        want = predictor(px)
+        assert (got["probability"], got["label"]) == (want["probability"], want["label"]), img.name
+
+
+@pytest.mark.slow
 def test_model_without_spec_is_a_message_not_a_crash(page, tiny_exports, tmp_path):
     data = (tiny_exports / "int8" / "model.tflite").read_bytes()
     name = METADATA_NAME.encode()

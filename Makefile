@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast bench clean mobile-deps java-test web-test
+.PHONY: setup demo test test-fast bench clean mobile-deps java-test web-test mediapipe-venv
 WEB    := web_demo
 
 $(STAMP): pyproject.toml
@@ -18,13 +18,24 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/fracture-edge demo --out demo_out
 
-test: $(STAMP) mobile-deps
+test: $(STAMP) mobile-deps mediapipe-venv
 	bash scripts/java-test.sh
 	@if command -v node >/dev/null; then cd $(WEB) && node --test test/; else $(call missing,node); fi
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# MediaPipe Tasks in a venv of its own (its opencv-contrib-python clashes with the headless OpenCV
+# of .venv): tests/test_standard_metadata.py runs its ImageClassifier in a subprocess.
+MP_VENV := .venv-mediapipe
+$(MP_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(MP_VENV)
+	$(MP_VENV)/bin/pip install --quiet --upgrade pip
+	$(MP_VENV)/bin/pip install --quiet ".[mediapipe]"
+	touch $@
+
+mediapipe-venv: $(MP_VENV)/.installed
 
 # The Android core's JVM tests and the browser demo need Debian's JDK, JUnit 4 and Chromium, and
 # LiteRT.js from npm (its wasm is served from web_demo/node_modules).

@@ -403,13 +403,19 @@ def export(run_dir, out, names, recipes, all_variants, fused, calibration_size, 
 @cli.command(epilog="Example: fracture-edge inspect exports/dcn/int8/model.tflite")
 @click.argument("model", type=click.Path(path_type=Path))
 def inspect(model):
-    """Print a .tflite's embedded spec, its input/output tensors and its export manifest."""
+    """Print a .tflite's embedded spec, its input/output tensors, the standard TFLite Metadata
+    (or why the standard cannot describe the spec) and its export manifest."""
     from .runtimes.litert import Session
+    from .standard_meta import read_standard, standard_gap
+    from .tflite_meta import load_model_bytes
 
     s = Session(model, threads=1)
+    standard = read_standard(load_model_bytes(model), str(model))
     out = {"spec": s.spec.to_dict(),
            "input": {k: s.input[k] for k in ("name", "dtype", "shape", "quantization")},
-           "output": {k: s.output[k] for k in ("name", "dtype", "shape", "quantization")}}
+           "output": {k: s.output[k] for k in ("name", "dtype", "shape", "quantization")},
+           "standard_metadata": standard or {"written": False, "why": standard_gap(s.spec)
+                                             or "exported before fracture-edge wrote it"}}
     manifest = Path(model).with_name("manifest.json")
     if manifest.exists():
         out["manifest"] = _read_json(manifest, "export manifest")

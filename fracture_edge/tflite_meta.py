@@ -59,6 +59,14 @@ class _Table:
     def has(self, index: int) -> bool:
         return self._field(index) is not None
 
+    def table(self, index: int) -> "_Table | None":
+        p = self._field(index)
+        return None if p is None else _Table(self.buf, self._indirect(p))
+
+    def floats(self, index: int) -> list[float]:
+        start, n = self.vector(index)
+        return list(struct.unpack_from(f"<{n}f", self.buf, start))
+
     def tables(self, index: int) -> list["_Table"]:
         start, n = self.vector(index)
         return [_Table(self.buf, self._indirect(start + 4 * i)) for i in range(n)]

@@ -365,9 +365,10 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
             from .probe import fit_probe
 
             soft = train_images.labels if targets is None else targets
-            row = fit_probe(model, tensors(train_images, spec),
+            row = fit_probe(model, tensors(train_images, spec), train_images.labels,
                             soft * (1 - cfg.label_smoothing) + cfg.label_smoothing / 2,
-                            sample_weights(train_images, cfg.balance), val_x, val_y, val_w)
+                            sample_weights(train_images, cfg.balance),
+                            [s.family or str(s.path) for s in train_images.samples], val_x, val_y, val_w)
             keeper.offer(model, epoch0, row["val_auc"])
             epoch0 += 1
             history_rows.append({"epoch": epoch0, "stage": stage, **row})

@@ -29,7 +29,7 @@ def _images(n, seed):
 
 def test_the_fitted_head_computes_what_the_regression_chose():
     from fracture_edge.keras_env import keras
-    from fracture_edge.probe import fit_probe, weighted_auc
+    from fracture_edge.probe import C_GRID, fit_probe, weighted_auc
 
     keras.utils.set_random_seed(0)
     model = _tiny_model(keras)
@@ -37,8 +37,8 @@ def test_the_fitted_head_computes_what_the_regression_chose():
     vx, vy = _images(100, 1)
     w, vw = np.ones(len(y)), np.ones(len(vy))
     before = model.get_layer("conv").get_weights()
-    row = fit_probe(model, x, y, w, vx, vy, vw)
-    assert row["val_auc"] > 0.85
+    row = fit_probe(model, x, y, y, w, np.arange(len(y)) // 2, vx, vy, vw)     # families of two copies
+    assert row["val_auc"] > 0.85 and row["C"] in C_GRID
     # The folded standardisation: the model's own output ranks validation as the probe did.
     assert weighted_auc(vy, model.predict(vx, verbose=0).reshape(-1), vw) == pytest.approx(row["val_auc"], abs=1e-4)
     for a, b in zip(before, model.get_layer("conv").get_weights()):
@@ -54,8 +54,26 @@ def test_soft_targets_are_fitted_as_probabilities():
     model = _tiny_model(keras)
     x, y = _images(200, 2)
     vx, vy = _images(60, 3)
-    fit_probe(model, x, np.full(len(y), 0.8), np.ones(len(y)), vx, vy, np.ones(len(vy)))
+    fit_probe(model, x, y, np.full(len(y), 0.8), np.ones(len(y)), np.arange(len(y)), vx, vy, np.ones(len(vy)))
     np.testing.assert_allclose(model.predict(x, verbose=0).mean(), 0.8, atol=0.02)
+
+
+def test_the_strength_is_chosen_across_families():
+    """Log-loss over held-out families picks a strong penalty for noise features and a weak one
+    when one feature separates the classes; one family per class cannot be split."""
+    from fracture_edge.errors import InputError
+    from fracture_edge.probe import C_GRID, choose_c
+
+    rng = np.random.default_rng(0)
+    y = np.arange(300) % 2
+    noise = rng.normal(size=(300, 50))
+    signal = np.c_[(2 * y - 1) * 3 + rng.normal(size=300), noise]
+    ones, fams = np.ones(300), np.arange(300) // 3
+    c_noise, loss_noise = choose_c(noise, y, y.astype(float), ones, fams)
+    assert c_noise <= 1e-3 and loss_noise == pytest.approx(np.log(2), abs=0.01)    # next to a coin
+    assert choose_c(signal, y, y.astype(float), ones, fams)[0] == C_GRID[-1]
+    with pytest.raises(InputError, match="at least 2 families of each class"):
+        choose_c(noise, y, y.astype(float), ones, y)
 
 
 @pytest.mark.parametrize("aucs, replaced", [((0.79, 0.81, 0.82), True), ((0.75, 0.85, 0.77), False)])

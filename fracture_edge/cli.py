@@ -140,7 +140,8 @@ _RECIPE_OPTIONS = [
     click.option("--arch", default="deepconvnet", show_default=True,
                  help="deepconvnet, resnet50, or efficientnet-lite0/1/2 (ImageNet weights offline with "
                       "--weights imagenet and the pretrained extra)."),
-    click.option("--img-size", type=int, help="Square input size (>= 64)."),
+    click.option("--img-size", type=int, help="Square input size (>= 64; default: the architecture's, "
+                                              "deepconvnet 96, efficientnet-lite 160)."),
     click.option("--epochs", type=int, help="Epochs, shared equally by the stages that train by gradient descent."),
     click.option("--stages", help="What trains, in order, comma-separated (default: the architecture's): probe "
                                   "(the head fitted in closed form on frozen features), head, top (the top blocks), "
@@ -148,8 +149,8 @@ _RECIPE_OPTIONS = [
     click.option("--batch-size", type=int),
     click.option("--lr", "learning_rate", type=float, help="Learning rate (default: the architecture's)."),
     click.option("--weights", help="none; imagenet (resnet50: downloaded, needs internet; efficientnet-lite0/1/2: "
-                                   "offline, from the pretrained extra); or PATH to a weights file "
-                                   "(resnet50) or an encoder.h5 from fracture-edge pretrain."),
+                                   "offline, from the pretrained extra, and their default); or PATH to a weights "
+                                   "file (resnet50) or an encoder.h5 from fracture-edge pretrain."),
     click.option("--width", type=int, help="deepconvnet base width."),
     click.option("--fusion", help="Input channels, comma-separated from gray and edges (Canny), e.g. gray,edges,gray "
                                   "(default: the architecture's; see benchmarks/canny_fusion)."),
@@ -381,8 +382,15 @@ def evaluate(run_dir, data_path, split, out):
 @click.option("--min-agreement", default=0.95, show_default=True, type=FiniteRange(0, 1),
               help="Validation agreement gate with Keras.")
 @click.option("--force", is_flag=True, help="Replace existing variant folders.")
+@click.option("--batch", type=click.IntRange(1, 1), default=None,
+              help="Fix the batch dimension to 1 (LiteRT.js, some accelerators); default: dynamic.")
+@click.option("--debug-quant", is_flag=True,
+              help="Per-layer quantisation error against float32 (manifest table, debug_quant.md/.html/.png).")
+@click.option("--fallback", type=click.Choice(["none", "auto"]), default="none", show_default=True,
+              help="auto: a calibrated variant that fails the gate is re-quantised with its worst layers kept in "
+                   "float, one at a time, until it passes or reaches half the float32 size.")
 def export(run_dir, out, names, recipes, all_variants, fused, calibration_size, min_agreement, force, prune,
-           **flags):
+           batch, debug_quant, fallback, **flags):
     """Export a training run to TFLite; each variant is validated against the Keras model first."""
     from .export import export_run
     from .export.variants import choose
@@ -395,7 +403,8 @@ def export(run_dir, out, names, recipes, all_variants, fused, calibration_size, 
                    f"val AUC {_fmt(v['metrics']['auc'])}")
 
     chosen = choose(names, recipes, prune=prune, all_variants=all_variants, **flags)
-    export_run(run_dir, chosen, out, force, calibration_size, min_agreement, fused=fused, on_done=done)
+    export_run(run_dir, chosen, out, force, calibration_size, min_agreement, fused=fused, on_done=done, batch=batch,
+               debug_quant=debug_quant, fallback=fallback == "auto")
     click.echo(f"export folder: {out or Path(run_dir) / 'export'}")
 
 

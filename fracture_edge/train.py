@@ -43,15 +43,18 @@ log = logging.getLogger("fracture_edge")
 @dataclass(frozen=True)
 class TrainConfig:
     """One training recipe. Defaults are the ones family cross-validation chose; each has a
-    row in benchmarks/recipe that shows what it is worth."""
+    row in benchmarks/recipe that shows what it is worth. Fields left at ``None`` take the
+    architecture's values (``models.registry``: input size, weights, epochs, dropout, stages),
+    so ``TrainConfig(arch="efficientnet-lite0")`` is that architecture's measured recipe; a
+    config made by :func:`dataclasses.replace` keeps the values it already has."""
 
     arch: str = "deepconvnet"
-    img_size: int = 96                     # family-CV AUC 0.686 vs 0.643 at 64 px (benchmarks/recipe)
-    epochs: int = 15
+    img_size: int | None = None            # deepconvnet 96: family-CV AUC 0.686 vs 0.643 at 64 px
+    epochs: int | None = None
     batch_size: int = 32
     learning_rate: float | None = None     # None: the architecture's stage rates
     seed: int = 0
-    weights: str = "none"
+    weights: str | None = None             # none, imagenet or a path; None: the architecture's
     patience: int = 6                      # epochs without a better windowed val AUC
     val_fraction: float = 0.15
     width: int = 16
@@ -68,7 +71,7 @@ class TrainConfig:
     balance: str = "class"                 # loss weights: "class" or "family" (see sample_weights)
     schedule: str = "cosine"               # learning rate per stage: "cosine" decay or "constant"
     window: int = 3                        # average the weights of the best window of epochs
-    dropout: float = 0.3
+    dropout: float | None = None
     l2: float = 1e-4
     bn_momentum: float = 0.99              # deepconvnet's BatchNorm moving-average momentum
     # Targets 0.05 / 0.95: the no-augmentation model's raw outputs otherwise crowd 0 and 1 so
@@ -81,6 +84,12 @@ class TrainConfig:
     distill: float = 0.0                   # weight of the teacher's soft labels (0: hard labels)
     stages: tuple[str, ...] | None = None  # None: the architecture's stages (models.registry)
     strategy: str = "one"                  # tf.distribute: "one", "mirrored" or "multiworker" (TF_CONFIG)
+
+    def __post_init__(self):
+        row = registry.info(self.arch)
+        for name, value in (*row.recipe, ("stages", row.stages)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
 
 
 BALANCES = ("family", "class")

@@ -101,3 +101,17 @@ def test_fine_tuning_replaces_a_probe_only_by_a_better_full_window(aucs, replace
 def test_unknown_stages_are_one_line_errors(tmp_path, args, message):
     assert_one_line_error(run_cli("train", tmp_path, "--out", tmp_path / "run", *args), message)
     assert not (tmp_path / "run").exists()
+
+
+def test_an_architecture_brings_its_own_recipe():
+    from fracture_edge.errors import InputError
+    from fracture_edge.models.registry import LITE_RECIPE, LITE_STAGES
+    from fracture_edge.train import TrainConfig
+
+    lite = TrainConfig(arch="efficientnet-lite0")
+    assert {k: getattr(lite, k) for k, _ in LITE_RECIPE} == dict(LITE_RECIPE) and lite.stages == LITE_STAGES
+    assert (TrainConfig().img_size, TrainConfig().weights, TrainConfig().stages) == (96, "none", ("all",))
+    mine = TrainConfig(arch="efficientnet-lite0", img_size=224, weights="none", stages=("head",))
+    assert (mine.img_size, mine.weights, mine.stages, mine.epochs) == (224, "none", ("head",), 3)
+    with pytest.raises(InputError, match="unknown architecture 'lite'"):
+        TrainConfig(arch="lite")

@@ -38,7 +38,17 @@ class Architecture:
     #: the stages training runs by default, in order; the epochs are shared equally among those
     #: with a learning rate
     stages: tuple[str, ...] = ("all",)
+    #: the recipe values that differ between architectures (TrainConfig fields left at None take
+    #: them), each chosen by family cross-validation where a row of benchmarks/recipe says so
+    recipe: tuple[tuple[str, object], ...] = (("img_size", 96), ("weights", "none"), ("epochs", 15),
+                                              ("dropout", 0.3))
 
+
+#: EfficientNet-Lite's recipe (benchmarks/recipe, rows lite0-*): its ImageNet weights at 160 px
+#: (the radiographs' own largest size here; 224 px upsamples them), its own dropout, three
+#: fine-tuning epochs (it overfit within 1-3 on a family-held-out split)
+LITE_RECIPE = (("img_size", 160), ("weights", "imagenet"), ("epochs", 3), ("dropout", 0.2))
+LITE_STAGES = ("probe", "top")
 
 ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
@@ -61,7 +71,7 @@ ARCHITECTURES: dict[str, Architecture] = {
                        mean=(127 / 255,) * 3, std=(128 / 255,) * 3, imagenet=True,
                        options=(("arch", f"efficientnet-lite{k}"),),
                        stage_rates=(("probe", None), ("head", 1e-3), ("top", 1e-4), ("all", 1e-5)),
-                       stages=("head", "top"))
+                       stages=LITE_STAGES, recipe=LITE_RECIPE)
           for k in range(3)),
     )
 }

@@ -101,7 +101,7 @@ ROWS: dict[str, tuple] = {
     # Transfer learning: EfficientNet-Lite0 with ImageNet weights (read offline), one gray channel.
     "lite0-160-probe": ("EfficientNet-Lite0, ImageNet weights, 160 px, one gray channel: linear probe (head fitted "
                         "on frozen features, L2 strength by family CV inside the training split), label smoothing 0.1",
-                        LITE0, {"variants": ("int8",)}),
+                        LITE0, {"variants": ("int8",), "save_models": True}),
     "lite0-160-probe+top": ("that, then its top blocks (11-15) fine-tuned 3 epochs at 1e-4, BatchNorm frozen",
                             {**LITE0, "stages": ("probe", "top")}, {"variants": ("int8",)}),
     "lite0-160-probe+all": ("the probe, then every layer fine-tuned 3 epochs at 1e-5, BatchNorm frozen",

@@ -24,6 +24,8 @@ EXPECT = {
     "pruned": (1.0, "float32", 0.73),
     "pruned-int8": (0.35, "uint8", 0.73),
     "pruned-qat-int8": (0.35, "uint8", 0.73),
+    "int16x8": (0.4, "float32", 0.0),
+    "selective": (0.4, "float32", 0.0),
 }
 
 
@@ -81,6 +83,13 @@ def test_variant_exports_as_expected(name, all_exports):
         it = Interpreter(model_path=str(out / name / "model.tflite"))
         acts = {np.dtype(t["dtype"]).name for t in it.get_tensor_details() if len(t["shape"]) == 4}
         assert acts <= {"int8", "uint8"}, acts
+    if name in ("int16x8", "selective"):
+        it = Interpreter(model_path=str(out / name / "model.tflite"))
+        ops = {o["op_name"]: {np.dtype(it.get_tensor_details()[t]["dtype"]).name for t in o["outputs"]}
+               for o in it._get_ops_details() if o["op_name"] in ("CONV_2D", "FULLY_CONNECTED")}
+        # 16x8: int16 activations throughout; selective: int8 convolutions beside the float layers
+        assert ops == ({"CONV_2D": {"int16"}, "FULLY_CONNECTED": {"int16"}} if name == "int16x8"
+                       else {"CONV_2D": {"int8", "float32"}, "FULLY_CONNECTED": {"float32"}}), ops
 
 
 def test_qat_stays_close_to_float(all_exports):
@@ -140,6 +149,11 @@ def test_choose_maps_flags_to_the_table():
     ('name = "x"\ndescription = "y"\nqat = true\n', "fine_tune_epochs >= 1"),
     ('name = "x"\ndescription = "y"\noptimisations = ["DEFAULT"]\n', "did you mean 'optimizations'"),
     ('name = "x"\n', "needs 'description'"),
+    ('name = "x"\ndescription = "y"\nfloat_layers = ["a"]\n', "float_layers needs calibrate = true"),
+    ('name = "x"\ndescription = "y"\ncalibrate = true\nfloat_layers = ["("]\n', "not a regular expression"),
+    ('name = "x"\ndescription = "y"\nactivations = "int4"\n', "activations"),
+    ('name = "x"\ndescription = "y"\nactivations = "int16"\ncalibrate = true\nint8_only = true\n',
+     "activations needs calibrate = true, float32 I/O"),
 ])
 def test_bad_recipes(tmp_path, text, message):
     f = tmp_path / "r.toml"

@@ -23,6 +23,8 @@ IO_DTYPES = ("float32", "uint8", "int8")
 OPTIMIZATIONS = ("DEFAULT",)
 #: Types a recipe may ask the converter to keep weights in (``tf.<name>``).
 SUPPORTED_TYPES = ("float16", "int8")
+#: The converter's integer activations: int8, or int16 with int8 weights (16x8, float I/O).
+ACTIVATIONS = ("int8", "int16")
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,21 @@ class Variant:
     calibrate: bool = False
     io_dtype: str = "float32"
     int8_only: bool = False
+    activations: str = "int8"         # converter: int16 is 16x8 full-integer quantisation
     qat: bool = False                 # quantisation-aware fine-tune (tfmot quantize_model)
     prune_sparsity: float = 0.0       # prune_low_magnitude to this final sparsity, then strip
     fine_tune_epochs: int = 0         # epochs of the QAT / pruning fine-tune on the train split
     fine_tune_lr: float = 1e-4
+    float_layers: tuple[str, ...] = ()   # layer-name regexes kept in float (convert.py: selective)
 
     @property
     def integer_io(self) -> bool:
         return self.io_dtype != "float32"
+
+    @property
+    def quantized(self) -> bool:
+        """Whether any weight or activation leaves float32 (what ``--debug-quant`` reports on)."""
+        return bool(self.optimizations or self.qat)
 
     @property
     def needs_fine_tune(self) -> bool:
@@ -97,6 +106,16 @@ def load_recipe(path: str | os.PathLike) -> Variant:
     for key, valid in (("optimizations", OPTIMIZATIONS), ("supported_types", SUPPORTED_TYPES)):
         for value in raw.get(key, ()):
             check_choice(value, valid, f"{key} entry", where=str(path))
+    check_choice(raw.get("activations", "int8"), ACTIVATIONS, "activations", where=str(path))
+    for key in ("activations", "float_layers"):
+        if raw.get(key) not in (None, "int8", []) and (raw.get("int8_only") or raw.get("io_dtype", "float32") != "float32"
+                                                       or not raw.get("calibrate")):
+            raise InputError(f"{path}: {key} needs calibrate = true, float32 I/O and no int8_only")
+    for regex in raw.get("float_layers", ()):
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise InputError(f"{path}: float_layers entry {regex!r} is not a regular expression ({exc})") from None
     if raw.get("io_dtype", "float32") != "float32" and not (raw.get("calibrate") or raw.get("qat")):
         raise InputError(f"{path}: integer I/O needs calibrate = true or qat = true")
     if not 0.0 <= raw.get("prune_sparsity", 0.0) < 1.0:
@@ -105,7 +124,7 @@ def load_recipe(path: str | os.PathLike) -> Variant:
         raise InputError(f"{path}: QAT and pruning need fine_tune_epochs >= 1")
     if raw.get("fine_tune_epochs", 0) < 0 or raw.get("fine_tune_lr", 1e-4) <= 0:
         raise InputError(f"{path}: fine_tune_epochs must be >= 0 and fine_tune_lr > 0")
-    for key in ("optimizations", "supported_types"):
+    for key in ("optimizations", "supported_types", "float_layers"):
         if key in raw:
             raw[key] = tuple(raw[key])
     return Variant(**raw)

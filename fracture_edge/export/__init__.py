@@ -94,15 +94,23 @@ def variant_dir_name(variant: Variant, fused: bool) -> str:
 
 def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
                calibration_size: int = DEFAULT_SIZE, min_agreement: float = DEFAULT_MIN_AGREEMENT,
-               seed: int = 0, fused: bool = False, on_done=None) -> list[dict]:
+               seed: int = 0, fused: bool = False, on_done=None, batch: int | None = None,
+               debug_quant: bool = False, fallback: bool = False) -> list[dict]:
     """Export each variant; returns their manifests, and hands each to ``on_done`` as soon as
-    it is written. A failing variant raises with nothing of it written; earlier ones stay."""
+    it is written. A failing variant raises with nothing of it written; earlier ones stay.
+    ``batch`` fixes the models' batch dimension (None: dynamic, as Keras has it);
+    ``debug_quant`` adds the per-layer error report to every quantised variant; ``fallback``
+    (``--fallback auto``) re-quantises a calibrated variant that fails the gate with its worst
+    layers kept in float, one more at a time (:func:`_fall_back`)."""
     run = RunFolder(run_dir)
     out = Path(out) if out else run.path / "export"
     if fused:
         run.spec.to_fused()          # refuses specs that cannot run in-graph, before any work
     run_sha256 = run.sha256()
-    requests = {v.name: export_request(run_sha256, v, fused, calibration_size, min_agreement, seed) for v in variants}
+    requests = {v.name: export_request(run_sha256, v, fused, calibration_size, min_agreement, seed, batch,
+                                       debug_quant, fallback) for v in variants}
+    if fallback and fused:
+        raise InputError("--fallback auto re-quantises the network alone; export without --fused")
     done = {}                        # variants this same export finished before (a rerun after a kill)
     for v in variants:
         target = out / variant_dir_name(v, fused)
@@ -122,6 +130,7 @@ def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
 
     representative = calibration = None
     fine_tunes = FineTunes(run, seed=seed)
+    reference = _FloatReference(run, batch) if debug_quant or fallback else None
     manifests = []
     for v in variants:
         if v.name in done:
@@ -133,21 +142,22 @@ def export_run(run_dir, variants: list[Variant], out=None, force: bool = False,
             representative, calibration = representative_tensors(run.samples, run.spec, calibration_size, seed)
         manifests.append(_export_one(run, v, out / variant_dir_name(v, fused), force, representative,
                                      calibration if v.calibrate else None, val_images, keras_prob,
-                                     min_agreement, fused, fine_tunes, requests[v.name]))
+                                     min_agreement, fused, fine_tunes, requests[v.name], batch, reference,
+                                     debug_quant, fallback))
         if on_done:
             on_done(manifests[-1])
     return manifests
 
 
 def export_request(run_sha256: str, variant: Variant, fused: bool, calibration_size: int, min_agreement: float,
-                   seed: int) -> dict:
+                   seed: int, batch: int | None = None, debug_quant: bool = False, fallback: bool = False) -> dict:
     """Everything an export's result depends on: the run's files (by content), the recipe and
     the options. Its manifest records it, so that rerunning the same command (after a kill
     part-way through several variants) keeps what was finished instead of refusing it."""
     return json.loads(json.dumps({
         "run_sha256": run_sha256, "recipe": asdict(variant), "fused": fused,
         "calibration_size": calibration_size if variant.calibrate else None, "min_agreement": min_agreement,
-        "seed": seed}))
+        "seed": seed, "batch": batch, "debug_quant": debug_quant, "fallback": fallback}))
 
 
 def _finished(target: Path, request: dict) -> dict | None:
@@ -161,7 +171,7 @@ def _finished(target: Path, request: dict) -> dict | None:
 
 
 def _export_one(run, variant, target, force, representative, calibration, val_images, keras_prob,
-                min_agreement, fused, fine_tunes, request) -> dict:
+                min_agreement, fused, fine_tunes, request, batch, reference, debug_quant, fallback) -> dict:
     from ..runtimes.litert import Session, weight_sparsity
     from .convert import convert, convert_preprocessing
     from .embed import embed_spec
@@ -176,29 +186,46 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
                      "target_sparsity": variant.prune_sparsity}
     calibration_set = representative if variant.calibrate else None
     if fused:
-        net = convert(model, variant, calibration_set, float_input=True)
-        raw = stitch(convert_preprocessing(run.spec), net)
+        net = convert(model, variant, calibration_set, float_input=True, batch=batch)
+        raw = stitch(convert_preprocessing(run.spec, batch), net)
         spec = run.spec.to_fused()
     else:
-        raw = convert(model, variant, calibration_set)
+        raw = convert(model, variant, calibration_set, batch=batch)
         spec = spec_for_model(run.spec, raw)
     data = embed_spec(raw, spec)
+    debug = fell_back = None
+    if reference is not None and variant.quantized:
+        from .debug_quant import DEBUG_IMAGES, layer_errors, worst
+
+        debug = layer_errors(reference.model(), data, val_images.gray[:DEBUG_IMAGES])
     with atomic_dir(target, force=force, kind=KIND) as tmp:
         write_bytes(tmp / "model.tflite", data)
         session = Session(tmp / "model.tflite", threads=2)
         prob = litert_probabilities(session, val_images.gray)
         agree = agreement(prob, keras_prob, spec.threshold)
+        if agree < min_agreement and fallback and variant.calibrate:
+            data, spec, prob, agree, fell_back = _fall_back(
+                run, variant, fine_tunes, calibration_set, debug, agree, len(data), tmp, val_images, keras_prob,
+                min_agreement, batch)
+            session = Session(tmp / "model.tflite", threads=2)
         if agree < min_agreement:
+            where = ("; layers adding most error: " + ", ".join(r["layer"] for r in worst(debug, 3)) if debug
+                     else "; --debug-quant names the layers that lose most")
+            if fell_back:
+                steps = fell_back["steps"]
+                where += (f"; --fallback auto kept {len(steps) - 1} of them in float "
+                          "(" + ", ".join(f"{s['agreement']:.1%}" for s in steps) + ") within the size budget")
             raise FractureEdgeError(
                 f"variant {variant.name} agrees with the float Keras model on {agree:.1%} of "
                 f"{len(prob)} validation images, under the {min_agreement:.0%} gate; nothing written "
-                "(lower --min-agreement to keep it anyway)"
+                f"(lower --min-agreement to keep it anyway){where}"
             )
         manifest = {
             "kind": KIND,
             "variant": variant_dir_name(variant, fused),
             "recipe": variant.name,
             "fused": fused,
+            "batch": batch,
             "description": variant.description,
             "architecture": run.arch,
             "source_run": str(run.path.resolve()),
@@ -207,6 +234,7 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
             "size_bytes": len(data),
             "weight_sparsity": weight_sparsity(tmp / "model.tflite"),
             "fine_tune": fine_tune,
+            "fallback": fell_back,
             "gzip_bytes": len(gzip.compress(data, compresslevel=9)),
             "sha256": hashlib.sha256(data).hexdigest(),
             "calibration": calibration,
@@ -223,9 +251,85 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
             "request": request,
             "versions": library_versions(),
         }
+        if debug_quant and debug is not None:
+            from .debug_quant import write_report
+
+            manifest["debug_quant"] = {"reference": "float32 conversion of the run's Keras model",
+                                       "of": "the variant before --fallback" if fell_back else "this model",
+                                       "images": min(len(val_images.gray), DEBUG_IMAGES), "layers": debug}
+            write_report(tmp, manifest["variant"], debug)
         write_text(tmp / "spec.json", spec.to_json() + "\n")
         write_json(tmp / "manifest.json", manifest)
     return manifest
+
+
+#: ``--fallback auto`` stops before the model outgrows this fraction of the float32 file.
+FALLBACK_SIZE_BUDGET = 0.5
+
+
+def _fall_back(run, variant, fine_tunes, calibration_set, rows, agree, size, tmp, val_images, keras_prob,
+               min_agreement, batch):
+    """Re-quantise the variant's float model to int8 except the layers that added most error
+    (``debug_quant.worst``), kept in float one more at a time (the selective variant's
+    mechanism, float I/O) until the gate passes or the next model would outgrow
+    ``FALLBACK_SIZE_BUDGET`` of float32. QAT's fake quantisation is left out (a selective
+    conversion calibrates a float model), so a QAT variant falls back to post-training int8 of
+    its (pruned) float model. Returns the last model tried, its spec, probabilities, agreement,
+    and the record of every step for the manifest."""
+    import dataclasses
+    import re
+
+    from ..runtimes.litert import Session
+    from .convert import convert
+    from .debug_quant import worst
+    from .embed import embed_spec
+    from .variants import get_variant
+
+    model = fine_tunes.float_model_for(variant)
+    budget = FALLBACK_SIZE_BUDGET * len(convert(model, get_variant("float32"), batch=batch))
+    base = dataclasses.replace(variant, qat=False, int8_only=False, io_dtype="float32", activations="int8")
+    steps, kept = [{"kept_float": [], "agreement": agree, "size_bytes": size}], []
+    result = None
+    for layer in worst(rows, len(rows)):
+        names = tuple("^" + re.escape(name) + "$" for name in kept + [layer["name"]])
+        raw = convert(model, dataclasses.replace(base, float_layers=names), calibration_set, batch=batch)
+        spec = spec_for_model(run.spec, raw)
+        data = embed_spec(raw, spec)
+        if len(data) > budget:
+            break
+        kept.append(layer["name"])
+        write_bytes(tmp / "model.tflite", data)
+        prob = litert_probabilities(Session(tmp / "model.tflite", threads=2), val_images.gray)
+        agree = agreement(prob, keras_prob, spec.threshold)
+        steps.append({"kept_float": [r["layer"] for r in rows if r["name"] in kept], "agreement": agree,
+                      "size_bytes": len(data)})
+        result = data, spec, prob
+        if agree >= min_agreement:
+            break
+    if result is None:
+        raise FractureEdgeError(f"variant {variant.name}: --fallback auto found no layer to keep in float "
+                                f"within {FALLBACK_SIZE_BUDGET:.0%} of the float32 size; nothing written")
+    record = {"qat_dropped": variant.qat, "io": "float32", "size_budget_bytes": int(budget),
+              "passed": agree >= min_agreement, "steps": steps}
+    return (*result, agree, record)
+
+
+class _FloatReference:
+    """The float32 conversion of the run's Keras model, with its spec embedded: what
+    ``--debug-quant`` measures each quantised variant against; converted once, when first needed."""
+
+    def __init__(self, run: RunFolder, batch: int | None):
+        self.run, self.batch, self._model = run, batch, None
+
+    def model(self) -> bytes:
+        if self._model is None:
+            from .convert import convert
+            from .embed import embed_spec
+            from .variants import get_variant
+
+            raw = convert(self.run.keras_model(), get_variant("float32"), batch=self.batch)
+            self._model = embed_spec(raw, spec_for_model(self.run.spec, raw))
+        return self._model
 
 
 def litert_probabilities(session, grays) -> np.ndarray:

@@ -57,6 +57,11 @@ class FineTunes:
             _fit(model, self._data(), variant, [])
         return model
 
+    def float_model_for(self, variant):
+        """The float model a variant quantises, without QAT's fake quantisation: the shared
+        pruned model for pruning variants, else the run's own (``--fallback auto`` starts here)."""
+        return self._pruned_model(variant) if variant.prune_sparsity else self.run.keras_model()
+
     def _pruned_model(self, variant):
         from ..train import recalibrate_batchnorm
 

@@ -105,7 +105,7 @@ def lite_int8_export(synth_dir, tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("lite")
     train(synth_dir, root / "run", TrainConfig(arch="efficientnet-lite0", img_size=64, epochs=2, batch_size=32,
-                                               window=1))
+                                               weights="none", window=1))
     export_run(root / "run", [get_variant("int8")], root / "export", calibration_size=32, min_agreement=0)
     return root / "export" / "int8"
 

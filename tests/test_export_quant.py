@@ -8,8 +8,9 @@ import json
 import pytest
 from test_cli import run_cli
 
+pytestmark = pytest.mark.slow      # every test here exports the session's trained tiny run
 
-@pytest.mark.slow
+
 def test_batch_one_export_has_no_dynamic_dimension(tiny_run, tmp_path):
     from ai_edge_litert.interpreter import Interpreter
 
@@ -37,7 +38,6 @@ def test_batch_other_than_one_is_refused(tiny_run, tmp_path):
     assert out.returncode == 2 and "--batch" in out.stderr and not (tmp_path / "e").exists()
 
 
-@pytest.mark.slow
 def test_debug_quant_reports_every_layer(tiny_run, tmp_path):
     """The report names the model's own layers in graph order, with errors that grow from the
     float32 file's (none: it is not quantised, so it gets no report) to int8's."""
@@ -63,7 +63,6 @@ def test_debug_quant_reports_every_layer(tiny_run, tmp_path):
     assert (folder / "debug_quant.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.slow
 def test_fallback_keeps_layers_in_float_until_the_gate_passes(tiny_run, tmp_path, monkeypatch):
     """With a gate int8 cannot meet (every decision) and room for the whole model, fallback keeps
     one more layer in float per step until the decisions are float's, and the file shows them float."""

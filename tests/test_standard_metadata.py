@@ -58,6 +58,7 @@ def test_describable_specs():
     assert standard_gap(uint8) is None
 
 
+@pytest.mark.slow
 def test_edge_channel_export_has_no_standard_entry_and_inspect_says_why(tiny_exports):
     from test_cli import run_cli
 

@@ -52,7 +52,8 @@ def _selective(converter, model, variant, representative, batch) -> bytes:
 
     from ..keras_env import tf
 
-    plain = Interpreter(model_content=_run(_converter(model, batch), f"{variant.name} (float, for layer names)"))
+    float_model = _run(_converter(model, batch), f"{variant.name} (float, for layer names)")
+    plain = Interpreter(model_content=float_model)
     names = [plain.get_tensor_details()[op["outputs"][0]]["name"] for op in plain._get_ops_details()]
     chosen = [n for n in names if any(re.search(r, n) for r in variant.float_layers)]
     if not chosen:
@@ -64,6 +65,10 @@ def _selective(converter, model, variant, representative, batch) -> bytes:
             converter=converter, debug_dataset=lambda: ([x[None].astype(np.float32)] for x in representative[:4]),
             debug_options=options)
         return bytes(debugger.get_nondebug_quantized_model())
+    except ValueError as exc:
+        if "debug mode" not in str(exc):
+            raise
+        return float_model     # every quantisable layer is named: the debugger has nothing to quantise
     except Exception as exc:  # the converter raises ConverterError and friends
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FractureEdgeError(f"TFLite conversion failed for {variant.name}: {first[:300]}") from None

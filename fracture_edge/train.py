@@ -364,10 +364,9 @@ def fit(loaded: dict[str, LoadedImages], spec: PreprocessSpec, cfg: TrainConfig,
     history_rows: list[dict] = []
     keeper = _WindowKeeper(keras, cfg.window, cfg.patience, checkpoints)
     rates = dict(registry.info(cfg.arch).stage_rates)
-    stages = registry.check_stages(cfg.arch, cfg.stages)
-    stage_epochs = max(1, round(cfg.epochs / max(1, sum(rates[s] is not None for s in stages))))
+    stage_epochs = max(1, round(cfg.epochs / max(1, sum(rates[s] is not None for s in cfg.stages))))
     epoch0 = 0
-    for stage in stages:
+    for stage in cfg.stages:
         arch.set_stage(model, stage)
         keeper.start_stage(stage, 1 if rates[stage] is None else stage_epochs)
         if rates[stage] is None:

@@ -206,7 +206,7 @@ def _export_one(run, variant, target, force, representative, calibration, val_im
         if agree < min_agreement and fallback and variant.calibrate:
             data, spec, prob, agree, fell_back = _fall_back(
                 run, variant, fine_tunes, calibration_set, debug, agree, len(data), tmp, val_images, keras_prob,
-                min_agreement, batch)
+                min_agreement, batch, len(reference.model()))
             session = Session(tmp / "model.tflite", threads=2)
         if agree < min_agreement:
             where = ("; layers adding most error: " + ", ".join(r["layer"] for r in worst(debug, 3)) if debug
@@ -268,11 +268,11 @@ FALLBACK_SIZE_BUDGET = 0.5
 
 
 def _fall_back(run, variant, fine_tunes, calibration_set, rows, agree, size, tmp, val_images, keras_prob,
-               min_agreement, batch):
+               min_agreement, batch, float32_size):
     """Re-quantise the variant's float model to int8 except the layers that added most error
     (``debug_quant.worst``), kept in float one more at a time (the selective variant's
     mechanism, float I/O) until the gate passes or the next model would outgrow
-    ``FALLBACK_SIZE_BUDGET`` of float32. QAT's fake quantisation is left out (a selective
+    ``FALLBACK_SIZE_BUDGET`` of ``float32_size`` (the float reference's file). QAT's fake quantisation is left out (a selective
     conversion calibrates a float model), so a QAT variant falls back to post-training int8 of
     its (pruned) float model. Returns the last model tried, its spec, probabilities, agreement,
     and the record of every step for the manifest."""
@@ -283,10 +283,9 @@ def _fall_back(run, variant, fine_tunes, calibration_set, rows, agree, size, tmp
     from .convert import convert
     from .debug_quant import worst
     from .embed import embed_spec
-    from .variants import get_variant
 
     model = fine_tunes.float_model_for(variant)
-    budget = FALLBACK_SIZE_BUDGET * len(convert(model, get_variant("float32"), batch=batch))
+    budget = FALLBACK_SIZE_BUDGET * float32_size
     base = dataclasses.replace(variant, qat=False, int8_only=False, io_dtype="float32", activations="int8")
     steps, kept = [{"kept_float": [], "agreement": agree, "size_bytes": size}], []
     result = None

@@ -119,26 +119,25 @@ def write_report(folder: Path, variant: str, rows: list[dict]) -> None:
     from ..plots import _save, pyplot
 
     head = ("| # | layer | op | MSE | SNR dB | SNR drop dB | cosine |", "|---|---|---|---|---|---|---|")
-    lines = [f"| {i} | {r['layer']} | {r['op']} | {r['mse']:.3g} | {r['snr_db']:.1f} | "
-             f"{'—' if r['snr_drop_db'] is None else format(r['snr_drop_db'], '+.1f')} | {r['cosine']:.4f} |"
+    top = worst(rows, 3)
+    cells = [(str(i), r["layer"], r["op"], f"{r['mse']:.3g}", f"{r['snr_db']:.1f}",
+              "—" if r["snr_drop_db"] is None else format(r["snr_drop_db"], "+.1f"), f"{r['cosine']:.4f}")
              for i, r in enumerate(rows)]
-    top = ", ".join(f"{r['layer']} ({r['op']})" for r in worst(rows, 3))
     intro = (f"Per-layer quantisation error of `{variant}` against the float32 conversion of the run's Keras "
-             f"model, on the validation images. Layers adding most error: {top}.")
+             f"model, on the validation images. Layers adding most error: "
+             + ", ".join(f"{r['layer']} ({r['op']})" for r in top) + ".")
     write_text(folder / "debug_quant.md", f"# {variant}: per-layer quantisation error\n\n{intro}\n\n"
-               + "\n".join([*head, *lines]) + "\n")
-    cells = "".join(f"<tr><td>{i}</td><td>{html.escape(r['layer'])}</td><td>{r['op']}</td><td>{r['mse']:.3g}</td>"
-                    f"<td>{r['snr_db']:.1f}</td><td>{'—' if r['snr_drop_db'] is None else format(r['snr_drop_db'], '+.1f')}"
-                    f"</td><td>{r['cosine']:.4f}</td></tr>" for i, r in enumerate(rows))
+               + "\n".join([*head, *("| " + " | ".join(c) + " |" for c in cells)]) + "\n")
+    table = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in c) + "</tr>" for c in cells)
     write_text(folder / "debug_quant.html",
                f"<!doctype html><meta charset=utf-8><title>{html.escape(variant)} quantisation error</title>"
                f"<h1>{html.escape(variant)}: per-layer quantisation error</h1><p>{html.escape(intro)}</p>"
                "<img src=debug_quant.png alt='SNR per layer'><table border=1><tr><th>#<th>layer<th>op<th>MSE"
-               f"<th>SNR dB<th>SNR drop dB<th>cosine</tr>{cells}</table>\n")
+               f"<th>SNR dB<th>SNR drop dB<th>cosine</tr>{table}</table>\n")
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(rows)), 4))
     snr = [min(r["snr_db"], 80.0) for r in rows]
-    ax.bar(range(len(rows)), snr, color=["#c0392b" if r in worst(rows, 3) else "#2c7fb8" for r in rows])
+    ax.bar(range(len(rows)), snr, color=["#c0392b" if r in top else "#2c7fb8" for r in rows])
     ax.set_xticks(range(len(rows)), [r["layer"] for r in rows], rotation=90, fontsize=7)
     ax.set_ylabel("SNR vs float (dB, capped at 80)")
     ax.set_title(f"{variant}: per-layer quantisation error (red: adds most)")

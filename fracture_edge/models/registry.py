@@ -85,10 +85,9 @@ def info(name: str) -> Architecture:
 
 
 def check_stages(name: str, stages) -> tuple[str, ...]:
-    """``stages`` (``None``: the row's default) checked against the stages the row knows."""
-    row = info(name)
-    known = dict(row.stage_rates)
-    stages = row.stages if stages is None else tuple(stages)
+    """``stages`` checked against the stages the row knows."""
+    known = dict(info(name).stage_rates)
+    stages = tuple(stages)
     unknown = [s for s in stages if s not in known]
     if unknown or not stages:
         raise InputError(f"unknown --stages {','.join(unknown) or '(none)'} for {name}: choose from {', '.join(known)}")

@@ -22,6 +22,7 @@ much of the int8 export's error the head's input accounts for.
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ def _features(out: Path) -> dict:
         np.savez(cache, F=np.concatenate(chunks), y=images.labels,
                  fam=np.array([s.family for s in images.samples]),
                  fold=np.array([int(s.split.removeprefix("fold")) for s in images.samples]),
-                 copy=np.array([hash(g.tobytes()) for g in images.gray]))
+                 copy=np.array([hashlib.sha1(g.tobytes()).hexdigest() for g in images.gray]))
     return dict(np.load(cache))
 
 

@@ -19,11 +19,13 @@ demo: $(STAMP)
 	$(BIN)/fracture-edge demo --out demo_out
 
 test: $(STAMP) mobile-deps mediapipe-venv
+	$(BIN)/lint-imports --no-cache
 	bash scripts/java-test.sh
 	@if command -v node >/dev/null; then cd $(WEB) && node --test test/; else $(call missing,node); fi
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -m "not slow"
 
 # MediaPipe Tasks in a venv of its own (its opencv-contrib-python clashes with the headless OpenCV

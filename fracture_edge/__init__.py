@@ -1,8 +1,9 @@
 """fracture-edge: bone-fracture X-ray classifiers from training to phones.
 
-The package is layered (see docs/architecture.md): the core (spec, decode, preprocess,
-tflite_meta, runtimes, metrics, predict, bench, data) never imports TensorFlow, so a device or
-server can install ``fracture-edge[edge]`` alone; training and export import it lazily.
+One sub-package per layer (docs/architecture.md; the import contract in pyproject.toml checks
+it): ``core`` never imports TensorFlow or matplotlib, so a device or server can install
+``fracture-edge[edge]`` alone; ``plots`` draws; ``training`` imports TensorFlow, lazily;
+``cli`` is the thin command line above them all.
 """
 
 __version__ = "0.1.0"

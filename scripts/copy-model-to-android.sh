@@ -9,8 +9,8 @@ python="${PYTHON:-$root/.venv/bin/python}"
 [ -x "$python" ] || python=python3
 "$python" - "$1" <<'PY'
 import sys
-from fracture_edge.errors import FractureEdgeError
-from fracture_edge.tflite_meta import read_spec
+from fracture_edge.core.errors import FractureEdgeError
+from fracture_edge.core.tflite_meta import read_spec
 try:
     s = read_spec(sys.argv[1])
 except FractureEdgeError as exc:

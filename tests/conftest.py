@@ -29,7 +29,7 @@ def require_real_data(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory) -> Path:
-    from fracture_edge.data.synth import synthesize
+    from fracture_edge.core.data.synth import synthesize
 
     out = tmp_path_factory.mktemp("synth") / "data"
     synthesize(out, 320, seed=3, size=64)
@@ -49,9 +49,10 @@ def tiny_run(tmp_path_factory) -> Path:
     30 epochs here, 10 of 166 were wrong and QAT flipped 4 %, at the gate's edge (0-1 % after 40).
     The bones lie at any angle, so the data-matched augmentation, not the default for
     radiographs (without augmentation the network memorised its images: validation AUC 0.66)."""
-    from fracture_edge.augment import Augment
-    from fracture_edge.data.synth import synthesize
-    from fracture_edge.train import TrainConfig, train
+    from fracture_edge.core.data.synth import synthesize
+    from fracture_edge.training.augment import Augment
+    from fracture_edge.training.config import TrainConfig
+    from fracture_edge.training.train import train
 
     root = tmp_path_factory.mktemp("run")
     synthesize(root / "data", 960, seed=4, size=64)
@@ -68,8 +69,9 @@ def resnet_run(synth_dir, tmp_path_factory) -> tuple[Path, Path]:
     Shared by the fine-tune test and the ResNet50 export tests."""
     import shutil
 
-    from fracture_edge.models import registry
-    from fracture_edge.train import TrainConfig, train
+    from fracture_edge.training.config import TrainConfig
+    from fracture_edge.training.models import registry
+    from fracture_edge.training.train import train
 
     root = tmp_path_factory.mktemp("resnet")
     weights = root / "pretrained.h5"
@@ -86,8 +88,8 @@ def resnet_run(synth_dir, tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def tiny_exports(tiny_run, tmp_path_factory) -> Path:
-    from fracture_edge.export import export_run
-    from fracture_edge.export.variants import get_variant
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.export.exporter import export_run
 
     out = tmp_path_factory.mktemp("export") / "export"
     export_run(tiny_run, [get_variant("float32"), get_variant("int8")], out, calibration_size=64)
@@ -99,9 +101,10 @@ def lite_int8_export(synth_dir, tmp_path_factory) -> Path:
     """An int8 EfficientNet-Lite0 export (uint8 input, one gray channel, 64 px) for the Java and
     browser tests: the graph and spec the mobile apps must load and run, not a classifier
     (weights=none, two epochs on ``synth_dir``: it decides near chance, so no agreement gate)."""
-    from fracture_edge.export import export_run
-    from fracture_edge.export.variants import get_variant
-    from fracture_edge.train import TrainConfig, train
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.config import TrainConfig
+    from fracture_edge.training.export.exporter import export_run
+    from fracture_edge.training.train import train
 
     root = tmp_path_factory.mktemp("lite")
     train(synth_dir, root / "run", TrainConfig(arch="efficientnet-lite0", img_size=64, epochs=2, batch_size=32,

@@ -19,7 +19,7 @@ from pathlib import Path
 import flatbuffers
 import numpy as np
 
-from fracture_edge.io import TEMP_NAME
+from fracture_edge.core.files import TEMP_NAME
 
 
 # ----------------------------------------------------------------------------- running the CLI
@@ -158,7 +158,6 @@ def dicom_variants() -> dict[str, tuple[bytes, str | None]]:
 
 def _without_pixels() -> bytes:
     import pydicom
-
     from test_dicom import make_dicom
 
     ds = pydicom.dcmread(io.BytesIO(make_dicom()))
@@ -207,7 +206,7 @@ def _vector(b, offsets: list[int]) -> int:
 
 
 def spec_json(**changes) -> bytes:
-    from fracture_edge.spec import PreprocessSpec
+    from fracture_edge.core.spec import PreprocessSpec
 
     d = json.loads(PreprocessSpec(height=64, width=64).to_json())
     d.update(changes)

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fracture_edge.data.synth import radiograph
+from fracture_edge.core.data.synth import radiograph
 
 SIZE = 128
 

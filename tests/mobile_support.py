@@ -31,8 +31,8 @@ def fused_exports(tiny_run: Path, tmp_path_factory) -> Path:
     """Fused float32 and int8 exports of the session's tiny run (``float32-fused``,
     ``int8-fused``), made once per test session for the Java and browser tests."""
     if tiny_run not in _FUSED:
-        from fracture_edge.export import export_run
-        from fracture_edge.export.variants import get_variant
+        from fracture_edge.core.variants import get_variant
+        from fracture_edge.training.export.exporter import export_run
 
         out = tmp_path_factory.mktemp("export-fused") / "export"
         export_run(tiny_run, [get_variant("float32"), get_variant("int8")], out, calibration_size=64, fused=True)

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from leaky_data import SIZE, make_leaky_folder, rotate
 
-from fracture_edge.data import families as fam_mod
-from fracture_edge.data.audit import audit
-from fracture_edge.data.fingerprint import fingerprint
-from fracture_edge.data.folders import Sample
-from fracture_edge.data.scan import FileRecord, scan
-from fracture_edge.data.shortcuts import shortcut_hints
-from fracture_edge.data.synth import radiograph
+from fracture_edge.core.data import families as fam_mod
+from fracture_edge.core.data.audit import audit
+from fracture_edge.core.data.fingerprint import fingerprint
+from fracture_edge.core.data.folders import Sample
+from fracture_edge.core.data.scan import FileRecord, scan
+from fracture_edge.core.data.shortcuts import shortcut_hints
+from fracture_edge.core.data.synth import radiograph
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,8 @@ def test_polar_similarity_sees_through_rotation_and_mirroring():
     assert np.allclose(sig[0], sig[3], atol=0.05)            # invariant under a quarter turn
 
 
-def test_union_find_numbers_components_by_size():
-    labels = fam_mod.union_find(6, np.array([[4, 5], [0, 5], [1, 2]]))
+def test_linked_components_numbers_components_by_size():
+    labels = fam_mod.linked_components(6, np.array([[4, 5], [0, 5], [1, 2]]))
     assert labels.tolist() == [0, 1, 1, 2, 0, 0]
 
 
@@ -123,7 +123,7 @@ def test_real_data_grouping_agrees_with_the_reference(real_scan, reference):
 
 
 def test_real_data_truncated_files_and_leakage(real_scan, reference):
-    from fracture_edge.data.leakage import leakage
+    from fracture_edge.core.data.leakage import leakage
 
     truncated = sorted(real_scan.relpath(r) for r in real_scan.records if r.error)
     assert len(truncated) == 8 and all("IMG000" in p for p in truncated)
@@ -135,7 +135,7 @@ def test_real_data_truncated_files_and_leakage(real_scan, reference):
 
 
 def test_real_data_family_split_keeps_reference_families_whole(real_scan, reference):
-    from fracture_edge.data.split import family_split
+    from fracture_edge.core.data.split import family_split
 
     rows = family_split(real_scan, 0.15, 0.15, seed=0)
     splits: dict[str, set] = {}

@@ -11,9 +11,9 @@ from dataclasses import asdict, replace
 import numpy as np
 import pytest
 
-from fracture_edge.augment import ZOOM_ONLY, Augment, recorded
-from fracture_edge.preprocess import tensor_from_gray
-from fracture_edge.spec import PreprocessSpec
+from fracture_edge.core.preprocess import tensor_from_gray
+from fracture_edge.core.spec import PreprocessSpec
+from fracture_edge.training.augment import ZOOM_ONLY, Augment, recorded
 
 #: every transform off: the starting point of the one-transform cases below
 OFF = Augment(flip_h=False, flip_v=False, max_rotation=0.0, contrast=0.0, brightness=0.0, zoom=0.0, noise=0.0)
@@ -32,7 +32,7 @@ def _spec(size=48):
 
 
 def test_off_trains_on_the_decoded_resized_image():
-    from fracture_edge.train import augmented_loader
+    from fracture_edge.training.pipeline import augmented_loader
 
     gray = np.stack([_image(s) for s in range(4)])
     spec = _spec()
@@ -45,8 +45,8 @@ def test_off_trains_on_the_decoded_resized_image():
 def test_off_through_the_training_pipeline():
     """The tf.data pipeline that fit() reads yields exactly the un-augmented inputs."""
     pytest.importorskip("tensorflow")
-    from fracture_edge.data.folders import LoadedImages
-    from fracture_edge.train import make_train_dataset
+    from fracture_edge.core.data.folders import LoadedImages
+    from fracture_edge.training.pipeline import make_train_dataset
 
     gray = np.stack([_image(s) for s in range(6)])
     spec = _spec()

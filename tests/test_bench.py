@@ -6,17 +6,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from fracture_edge.bench.memory import PeakRSS
-from fracture_edge.bench.plots import pareto_front
-from fracture_edge.bench.report import csv_text, markdown_table, rows_for_json, write_report
-from fracture_edge.bench.runner import (KERAS_VARIANT, _images_for, bench, bench_meta, check_variants,
-                                        compare_with_float, expand_models, reference_variant, verdict)
-from fracture_edge.errors import InputError, ModelFileError
-from fracture_edge.export.variants import VARIANTS
-from fracture_edge.spec import PreprocessSpec
-
 from test_cli import _one_line_error, run_cli
+
+from fracture_edge.core.bench.memory import PeakRSS
+from fracture_edge.core.bench.report import markdown_table, rows_for_json
+from fracture_edge.core.bench.runner import (
+    KERAS_VARIANT,
+    _images_for,
+    bench,
+    bench_meta,
+    check_variants,
+    compare_with_float,
+    expand_models,
+    reference_variant,
+    verdict,
+)
+from fracture_edge.core.errors import InputError, ModelFileError
+from fracture_edge.core.files import csv_text
+from fracture_edge.core.spec import PreprocessSpec
+from fracture_edge.core.variants import VARIANTS
+from fracture_edge.plots.bench import pareto_front, write_report
 
 
 def test_reference_is_read_from_the_variant_table():
@@ -26,14 +35,14 @@ def test_reference_is_read_from_the_variant_table():
 
 
 def test_unknown_variant_lists_the_valid_ones():
-    with pytest.raises(InputError, match=f"valid variants are {', '.join(VARIANTS)}, {KERAS_VARIANT}"):
+    with pytest.raises(InputError, match=f"choose from {', '.join(VARIANTS)}, {KERAS_VARIANT}"):
         check_variants(["int4"])
 
 
 def test_cli_unknown_variant_is_one_line(tmp_path):
     (tmp_path / "m.tflite").write_text("x")
     _one_line_error(run_cli("bench", str(tmp_path / "m.tflite"), "--data", str(tmp_path), "--variants", "int4"),
-                    "valid variants are")
+                    "choose from")
 
 
 def test_cli_data_folder_without_images(tmp_path):
@@ -70,7 +79,7 @@ def test_report_without_matplotlib_names_the_extra(tmp_path, monkeypatch, capsys
 def test_the_named_extra_brings_matplotlib():
     import tomllib
 
-    from fracture_edge.plots import PLOTS_EXTRA
+    from fracture_edge.plots.figures import PLOTS_EXTRA
 
     pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
     extras = pyproject["project"]["optional-dependencies"]
@@ -143,7 +152,7 @@ def test_verdict(auc_lo, auc_hi, b, c, p, expected):
 def test_bench_meta_names_the_cpu_and_its_flags():
     meta = bench_meta(["m.tflite"], "data", "test", (1,), 2, 5)
     assert meta["cpu"] and meta["cpu_flags"]
-    from fracture_edge.cpu import cpu_info
+    from fracture_edge.core.cpu import cpu_info
 
     assert meta["cpu_flags"] == (", ".join(cpu_info()["flags"]) or "unknown")
 
@@ -154,7 +163,7 @@ def test_bench_meta_names_the_cpu_and_its_flags():
     ("avx2 avx512f amx_tile amx_bf16 amx_int8", ["AVX2", "AVX-512F", "AMX", "AMX-BF16", "AMX-INT8"], True),
 ], ids=["avx2", "zen4", "amx"])
 def test_cpu_flags_are_read_and_named(flags, expected, bf16):
-    from fracture_edge.cpu import cpu_info
+    from fracture_edge.core.cpu import cpu_info
 
     info = cpu_info(f"processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
     assert info == {"model": "Test CPU", "flags": expected, "bf16": bf16}
@@ -165,7 +174,7 @@ def test_views_leave_per_image_data_out(tmp_path):
     rows = [_row("float32", "litert", [0.2, 0.8, 0.3, 0.7], y), _row("int8", "litert", [0.2, 0.8, 0.6, 0.7], y)]
     compare_with_float(rows, n_boot=50)
     assert "probabilities" not in rows_for_json(rows)[0]
-    header = csv_text(rows).splitlines()[0].split(",")
+    header = csv_text(rows_for_json(rows)).splitlines()[0].split(",")
     assert "latency_ms" in header and "labels" not in header
     files = write_report(rows, tmp_path / "rep", {"data": "x"})
     page = files["html"].read_text()
@@ -188,8 +197,10 @@ def test_peak_rss_sees_an_allocation():
 
 @pytest.mark.slow
 def test_bench_every_runtime_side_by_side(tiny_run, tiny_exports, synth_dir, tmp_path):
+    from fracture_edge.training.onnx_convert import convert_run
+
     rows = bench([tiny_run, tiny_exports], synth_dir, "test", None, threads=(1, 2), warmup=2, iterations=5,
-                 n_boot=100)
+                 n_boot=100, convert_onnx=convert_run)
     seen = {(r["variant"], r["runtime"]): r for r in rows if r["threads"] in (1, None)}
     for key in (("float32", "litert"), ("int8", "litert"), ("float32", "litert-ref"), ("int8", "openvino"),
                 ("float32", "onnxruntime"), ("int8", "onnxruntime"), (KERAS_VARIANT, "keras")):
@@ -205,7 +216,7 @@ def test_bench_every_runtime_side_by_side(tiny_run, tiny_exports, synth_dir, tmp
         assert r["bootstrap_unit"] == "image" and r["load_ms"] > 0
         # every row names its float arithmetic: float32 unless it is the bf16 row
         assert r["math"] == ("bf16" if r["runtime"] == "openvino-bf16" else "f32"), (r["runtime"], r["math"])
-    from fracture_edge.cpu import cpu_info
+    from fracture_edge.core.cpu import cpu_info
 
     bf16_rows = [r for r in rows if r["runtime"] == "openvino-bf16"]
     assert bf16_rows and all((r["status"] == "ok") == cpu_info()["bf16"] for r in bf16_rows), \
@@ -214,3 +225,10 @@ def test_bench_every_runtime_side_by_side(tiny_run, tiny_exports, synth_dir, tmp
     int8 = seen[("int8", "litert")]
     assert int8["reduced_precision"] and int8["reference"] == "float32/litert" and "mcnemar_p" in int8
     assert seen[("float32", "litert")]["agreement"] == 1.0
+
+
+def test_without_a_converter_the_onnx_rows_say_why(tiny_run, synth_dir):
+    """The core runs ONNX models but cannot make them from Keras: without the training layer's
+    converter the onnxruntime row is an "unavailable" row naming it, not an error."""
+    rows = bench([tiny_run], synth_dir, "test", ["onnxruntime"], warmup=0, iterations=1, n_boot=10)
+    assert [r["status"] for r in rows] == ["unavailable: ONNX conversion of a Keras run needs the training layer"]

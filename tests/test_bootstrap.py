@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from fracture_edge.metrics import bootstrap_interval
+from fracture_edge.core.bootstrap import bootstrap_interval
 
 
 def _copies(n_sources=40, copies=10, seed=0):

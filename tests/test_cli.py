@@ -85,7 +85,7 @@ def test_unknown_variant_recipe_key(tmp_path):
 def test_unknown_runtime(tmp_path):
     (tmp_path / "m.tflite").write_text("x")
     _one_line_error(run_cli("bench", str(tmp_path / "m.tflite"), "--data", str(tmp_path), "--runtimes", "tpu"),
-                    "valid runtimes are litert, litert-ref, openvino, openvino-bf16, onnxruntime, keras")
+                    "choose from litert, litert-ref, openvino, openvino-bf16, onnxruntime, keras")
 
 
 @pytest.mark.slow
@@ -95,7 +95,7 @@ def test_predict_and_litert_bench_run_without_tensorflow(tiny_exports, synth_dir
     proc = run_cli("predict", image, "--model", model, "--json", block_tensorflow=True)
     assert proc.returncode == 0, proc.stderr
     row = json.loads(proc.stdout.splitlines()[0])
-    from fracture_edge.predict import predict_files
+    from fracture_edge.core.predict import predict_files
 
     [expected], _ = predict_files([image], model)          # what predict says in this process
     assert row["label"] == expected["label"] and row["probability"] == pytest.approx(expected["probability"])
@@ -130,9 +130,9 @@ def test_recipe_options_reach_the_train_config(args, augment, tmp_path, monkeypa
 
     from click.testing import CliRunner
 
-    from fracture_edge import train
-    from fracture_edge.augment import Augment
     from fracture_edge.cli import cli
+    from fracture_edge.training import train
+    from fracture_edge.training.augment import Augment
 
     seen = {}
 

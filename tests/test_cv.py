@@ -6,12 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from fracture_edge.data.split import assign_groups, family_folds
-from fracture_edge.operating_point import (apply_temperature, fit_temperature, operating_point, reliability,
-                                           threshold_for_sensitivity)
 from leaky_data import make_leaky_folder
 from test_cli import run_cli
+
+from fracture_edge.core.data.split import assign_groups, family_folds
+from fracture_edge.core.operating_point import (
+    apply_temperature,
+    fit_temperature,
+    operating_point,
+    reliability,
+    threshold_for_sensitivity,
+)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -42,7 +47,7 @@ def test_family_folds_keep_every_copy_together(tmp_path):
 
 
 def test_family_weighted_auc_counts_each_radiograph_once():
-    from fracture_edge.metrics import family_weighted_auc
+    from fracture_edge.core.metrics import family_weighted_auc
 
     # A positive radiograph copied 9 times ranks above the negative; another positive, once, below.
     y = [1] * 10 + [0]
@@ -86,8 +91,8 @@ def test_evaluation_thresholds_the_calibrated_probability(tmp_path):
     temperature scaling, as predict and bench report them."""
     from dataclasses import replace
 
-    from fracture_edge.evaluate import evaluate_arrays
-    from fracture_edge.spec import PreprocessSpec
+    from fracture_edge.core.spec import PreprocessSpec
+    from fracture_edge.training.evaluate import evaluate_arrays
 
     raw = np.array([0.005, 0.02, 0.2, 0.9])                  # calibrated at T=4: 0.21, 0.28, 0.41, 0.64
     spec = replace(PreprocessSpec(height=64, width=64), threshold=0.25, temperature=4.0)
@@ -111,21 +116,20 @@ def test_cv_end_to_end_then_train_with_its_operating_point(tmp_path):
     for members in families.values():
         assert len({fold_of[m] for m in members}) == 1
     # the prob column is each file's own fold model, which never trained on it (fold 0 checked)
-    from fracture_edge.data.folders import LABEL_NAMES, Sample, load_images
-    from fracture_edge.keras_env import keras
-    from fracture_edge.spec import PreprocessSpec
-    from fracture_edge.train import tensors
+    from fracture_edge.core.data.folders import LABEL_NAMES, Sample, load_images
+    from fracture_edge.core.spec import PreprocessSpec
+    from fracture_edge.training.keras_env import keras
 
     spec = PreprocessSpec.from_dict(json.loads((out / "manifest.json").read_text())["spec"])
     fold0 = [row for row in rows if row["fold"] == "0"]
     images = load_images([Sample(Path(row["path"]), LABEL_NAMES.index(row["label"])) for row in fold0], spec)
     model = keras.models.load_model(out / "models" / "fold0.keras", compile=False)
-    np.testing.assert_allclose(model.predict(tensors(images, spec), verbose=0).reshape(-1),
+    np.testing.assert_allclose(model.predict(images.tensors(spec), verbose=0).reshape(-1),
                                [float(row["prob"]) for row in fold0], atol=1e-5)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["pooled"]["n"] == len(rows) and len(summary["per_fold"]) == 3
     # the three AUCs are those of the out-of-fold predictions, with their family intervals
-    from fracture_edge.metrics import AUC_VIEWS, auc_views
+    from fracture_edge.core.metrics import AUC_VIEWS, auc_views
 
     views = summary["pooled"]["auc_views"]
     expected = auc_views([row["label"] == "fractured" for row in rows], [float(row["prob"]) for row in rows],
@@ -182,12 +186,12 @@ def test_cv_export_runs_the_export_command(tmp_path, synth_dir, monkeypatch):
     chooses from the fold's training images."""
     import dataclasses
 
-    from fracture_edge import cv
-    from fracture_edge.data.folders import Sample, load_images
-    from fracture_edge.export import DEFAULT_MIN_AGREEMENT
-    from fracture_edge.export.calibration import representative_tensors
-    from fracture_edge.export.variants import VARIANTS
-    from fracture_edge.train import TrainConfig, default_spec
+    from fracture_edge.core.data.folders import Sample, load_images
+    from fracture_edge.core.variants import VARIANTS
+    from fracture_edge.training import crossval as cv
+    from fracture_edge.training.config import TrainConfig, default_spec
+    from fracture_edge.training.export.calibration import representative_tensors
+    from fracture_edge.training.export.validate import DEFAULT_MIN_AGREEMENT
 
     monkeypatch.setitem(VARIANTS, "qat-int8", dataclasses.replace(VARIANTS["qat-int8"], fine_tune_epochs=1))
     cfg = TrainConfig(img_size=64, width=4, epochs=1)

@@ -4,10 +4,10 @@ import cv2
 import numpy as np
 import pytest
 
-from fracture_edge.data.folders import label_of, load_dataset, load_images
-from fracture_edge.data.synth import image_rng, radiograph, synthesize
-from fracture_edge.errors import InputError
-from fracture_edge.spec import PreprocessSpec
+from fracture_edge.core.data.folders import label_of, load_dataset, load_images
+from fracture_edge.core.data.synth import image_rng, radiograph, synthesize
+from fracture_edge.core.errors import InputError
+from fracture_edge.core.spec import PreprocessSpec
 
 
 @pytest.mark.parametrize("name, label", [

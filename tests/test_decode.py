@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fracture_edge import decode
-from fracture_edge.errors import DecodeError
+from fracture_edge.core import decode, pixels
+from fracture_edge.core.errors import DecodeError
 
 GRAY = (np.arange(48 * 40) % 251).astype(np.uint8).reshape(48, 40)
 
@@ -69,7 +69,7 @@ def test_bad_bytes_give_named_errors(data, message):
 
 
 def test_oversized_image_is_refused_before_decoding(monkeypatch):
-    monkeypatch.setattr(decode, "MAX_PIXELS", 100)
+    monkeypatch.setattr(pixels, "MAX_PIXELS", 100)
     with pytest.raises(DecodeError, match="exceeds the limit"):
         decode.decode_bytes(_png(GRAY), "big.png")
     with pytest.raises(DecodeError, match="exceeds the limit"):
@@ -140,7 +140,7 @@ def test_truncated_jpeg_with_exif_thumbnail_is_still_caught():
 def test_pixel_limit_reads_every_header(monkeypatch, fmt):
     data = _pil(np.zeros((30, 50), np.uint8), fmt)
     assert decode.image_size(data, decode.sniff_format(data)) == (50, 30)
-    monkeypatch.setattr(decode, "MAX_PIXELS", 1000)
+    monkeypatch.setattr(pixels, "MAX_PIXELS", 1000)
     with pytest.raises(DecodeError, match="50x30 pixels exceeds the limit"):
         decode.decode_bytes(data, f"big.{fmt.lower()}")
 
@@ -168,10 +168,10 @@ def bad_files(folder):
 
 
 def test_bad_files_in_a_folder_are_skipped_with_named_warnings(tmp_path, caplog, monkeypatch):
-    from fracture_edge.data.folders import load_dataset, load_images
-    from fracture_edge.spec import PreprocessSpec
+    from fracture_edge.core.data.folders import load_dataset, load_images
+    from fracture_edge.core.spec import PreprocessSpec
 
-    monkeypatch.setattr(decode, "MAX_PIXELS", SMALL_LIMIT)
+    monkeypatch.setattr(pixels, "MAX_PIXELS", SMALL_LIMIT)
     for cls in ("fractured", "not fractured"):
         (tmp_path / cls).mkdir()
         (tmp_path / cls / "good.png").write_bytes(_png(GRAY))
@@ -189,7 +189,7 @@ def test_bad_files_in_a_folder_are_skipped_with_named_warnings(tmp_path, caplog,
 def test_each_bad_single_input_is_one_line_and_exit_2(tiny_exports, tmp_path, capsys, monkeypatch):
     from fracture_edge.cli import main
 
-    monkeypatch.setattr(decode, "MAX_PIXELS", SMALL_LIMIT)
+    monkeypatch.setattr(pixels, "MAX_PIXELS", SMALL_LIMIT)
     for name, reason in bad_files(tmp_path).items():
         with pytest.raises(SystemExit) as exit_:
             main(["predict", str(tmp_path / name), "--model", str(tiny_exports / "float32" / "model.tflite")])

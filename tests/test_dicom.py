@@ -8,11 +8,15 @@ import pytest
 pydicom = pytest.importorskip("pydicom")
 from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.encaps import encapsulate  # noqa: E402
-from pydicom.uid import (ExplicitVRLittleEndian, JPEG2000Lossless, SecondaryCaptureImageStorage,  # noqa: E402
-                         generate_uid)
+from pydicom.uid import (  # noqa: E402
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    SecondaryCaptureImageStorage,
+    generate_uid,
+)
 
-from fracture_edge import decode  # noqa: E402
-from fracture_edge.errors import DecodeError  # noqa: E402
+from fracture_edge.core import decode, pixels  # noqa: E402
+from fracture_edge.core.errors import DecodeError  # noqa: E402
 
 RAMP = np.tile(np.linspace(0, 2000, 40).astype(np.uint16), (24, 1))   # 12-bit values, left to right
 
@@ -85,7 +89,7 @@ def test_compressed_transfer_syntax_gives_a_named_error():
 
 
 def test_dicom_past_the_pixel_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(decode, "MAX_PIXELS", 100)
+    monkeypatch.setattr(pixels, "MAX_PIXELS", 100)
     with pytest.raises(DecodeError, match="exceeds the limit"):
         decode.decode_bytes(make_dicom(), "big.dcm")
 

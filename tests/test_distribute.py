@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fracture_edge.distribute import check_strategy, tf_config_task
-from fracture_edge.errors import InputError
+from fracture_edge.core.errors import InputError
+from fracture_edge.training.distribute import check_strategy, tf_config_task
 
 TWO_WORKERS = {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 1}}
 
@@ -114,7 +114,7 @@ def test_cli_unknown_strategy(tmp_path):
 def _bars(out: Path, n: int = 480, size: int = 64, seed: int = 0) -> Path:
     """A task this small model learns in a few epochs: a bright bar at any angle on noise, and
     in "fractured" images a dark gap across it. On the synthetic radiographs of
-    :mod:`fracture_edge.data.synth` this model was still near chance after 10 epochs on 320
+    :mod:`fracture_edge.core.data.synth` this model was still near chance after 10 epochs on 320
     images (and for some seeds on 800; the demo trains 20 epochs on 1200), and comparing two
     chance-level models proves nothing."""
     import cv2
@@ -159,11 +159,11 @@ def _auc_and_predictions(run: Path, data: Path, model_file: str, splits=("val", 
     """AUC and probabilities of a run's model on ``splits``. For the last epoch's weights
     (``checkpoints/last.keras``), BatchNorm statistics are first re-estimated on the training
     images, as training does for every averaged window."""
-    from fracture_edge.data.folders import load_dataset, load_images
-    from fracture_edge.keras_env import keras
-    from fracture_edge.metrics import classification_metrics
-    from fracture_edge.spec import PreprocessSpec
-    from fracture_edge.train import recalibrate_batchnorm, tensors
+    from fracture_edge.core.data.folders import load_dataset, load_images
+    from fracture_edge.core.metrics import classification_metrics
+    from fracture_edge.core.spec import PreprocessSpec
+    from fracture_edge.training.batchnorm import recalibrate_batchnorm
+    from fracture_edge.training.keras_env import keras
 
     spec = PreprocessSpec.from_json((run / "spec.json").read_text())
     samples = load_dataset(data).samples
@@ -171,7 +171,7 @@ def _auc_and_predictions(run: Path, data: Path, model_file: str, splits=("val", 
     model = keras.models.load_model(run / model_file, compile=False)
     if model_file.endswith("last.keras"):
         recalibrate_batchnorm(model, spec, load_images([s for s in samples if s.split == "train"], spec), 16)
-    prob = model.predict(tensors(scored, spec), verbose=0).reshape(-1)
+    prob = model.predict(scored.tensors(spec), verbose=0).reshape(-1)
     return classification_metrics(scored.labels, prob)["auc"], prob
 
 

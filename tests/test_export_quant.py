@@ -14,8 +14,8 @@ pytestmark = pytest.mark.slow      # every test here exports the session's train
 def test_batch_one_export_has_no_dynamic_dimension(tiny_run, tmp_path):
     from ai_edge_litert.interpreter import Interpreter
 
-    from fracture_edge.export import export_run
-    from fracture_edge.export.variants import get_variant
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.export.exporter import export_run
 
     (manifest,) = export_run(tiny_run, [get_variant("int8")], tmp_path / "export", calibration_size=64, batch=1)
     assert manifest["batch"] == 1 and manifest["validation"]["agreement_with_keras"] >= 0.95
@@ -41,8 +41,8 @@ def test_batch_other_than_one_is_refused(tiny_run, tmp_path):
 def test_debug_quant_reports_every_layer(tiny_run, tmp_path):
     """The report names the model's own layers in graph order, with errors that grow from the
     float32 file's (none: it is not quantised, so it gets no report) to int8's."""
-    from fracture_edge.export import export_run
-    from fracture_edge.export.variants import get_variant
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.export.exporter import export_run
 
     f32, int8 = export_run(tiny_run, [get_variant("float32"), get_variant("int8")], tmp_path / "e",
                            calibration_size=64, debug_quant=True)
@@ -50,7 +50,7 @@ def test_debug_quant_reports_every_layer(tiny_run, tmp_path):
     report = int8["debug_quant"]
     layers = [r["layer"] for r in report["layers"]]
     assert layers[:3] == ["stem_relu", "s1a_relu", "s1b_relu"] and "fracture_prob" in layers
-    from fracture_edge.export.debug_quant import DEBUG_IMAGES
+    from fracture_edge.training.export.debug_quant import DEBUG_IMAGES
 
     assert report["images"] == min(DEBUG_IMAGES, int8["validation"]["images"])
     for r in report["layers"]:
@@ -63,14 +63,18 @@ def test_debug_quant_reports_every_layer(tiny_run, tmp_path):
     assert (folder / "debug_quant.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def _strict_gate(monkeypatch, export):
+def _strict_gate(monkeypatch):
     """A gate int8 cannot meet whatever the model decides: "agreeing" means a probability within
     1e-3 of Keras's, finer than int8's output step (1/256), so about half the images of a plain
     int8 file fail it, while a file with every layer kept in float passes. (At the real gate,
     same decision at the threshold, the tiny run's int8 often agrees on every image.)"""
     import numpy as np
 
-    monkeypatch.setattr(export, "agreement", lambda p, q, threshold: float(np.mean(np.abs(p - q) < 1e-3)))
+    from fracture_edge.training.export import exporter, fallback
+
+    strict = lambda p, q, threshold: float(np.mean(np.abs(p - q) < 1e-3))  # noqa: E731
+    for module in (exporter, fallback):
+        monkeypatch.setattr(module, "agreement", strict)
 
 
 def test_fallback_keeps_layers_in_float_until_the_gate_passes(tiny_run, tmp_path, monkeypatch):
@@ -79,12 +83,12 @@ def test_fallback_keeps_layers_in_float_until_the_gate_passes(tiny_run, tmp_path
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
-    import fracture_edge.export as export
-    from fracture_edge.export.variants import get_variant
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.export import exporter, fallback
 
-    _strict_gate(monkeypatch, export)
-    monkeypatch.setattr(export, "FALLBACK_SIZE_BUDGET", 1.5)
-    (m,) = export.export_run(tiny_run, [get_variant("int8")], tmp_path / "e", calibration_size=64,
+    _strict_gate(monkeypatch)
+    monkeypatch.setattr(fallback, "FALLBACK_SIZE_BUDGET", 1.5)
+    (m,) = exporter.export_run(tiny_run, [get_variant("int8")], tmp_path / "e", calibration_size=64,
                              min_agreement=1.0, fallback=True)
     steps = m["fallback"]["steps"]
     assert steps[0]["kept_float"] == [] and steps[0]["agreement"] < 1.0
@@ -104,13 +108,13 @@ def _layer(tensor: str) -> str:
 
 
 def test_fallback_within_no_budget_writes_nothing(tiny_run, tmp_path, monkeypatch):
-    import fracture_edge.export as export
-    from fracture_edge.errors import FractureEdgeError
-    from fracture_edge.export.variants import get_variant
+    from fracture_edge.core.errors import FractureEdgeError
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.export import exporter, fallback
 
-    _strict_gate(monkeypatch, export)
-    monkeypatch.setattr(export, "FALLBACK_SIZE_BUDGET", 0.0)
+    _strict_gate(monkeypatch)
+    monkeypatch.setattr(fallback, "FALLBACK_SIZE_BUDGET", 0.0)
     with pytest.raises(FractureEdgeError, match="found no layer to keep in float"):
-        export.export_run(tiny_run, [get_variant("int8")], tmp_path / "e", calibration_size=64, min_agreement=1.0,
+        exporter.export_run(tiny_run, [get_variant("int8")], tmp_path / "e", calibration_size=64, min_agreement=1.0,
                           fallback=True)
     assert not (tmp_path / "e" / "int8").exists()

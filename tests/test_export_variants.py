@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from fracture_edge.errors import InputError
-from fracture_edge.export import DEFAULT_MIN_AGREEMENT
-from fracture_edge.export.variants import VARIANTS, choose, get_variant, load_recipe
+from fracture_edge.core.errors import InputError
+from fracture_edge.core.variants import VARIANTS, choose, get_variant, load_recipe
+from fracture_edge.training.export.validate import DEFAULT_MIN_AGREEMENT
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,8 @@ PRUNING = [name for name, v in VARIANTS.items() if v.prune_sparsity]
 
 @pytest.fixture(scope="module")
 def all_exports(tiny_run, tmp_path_factory):
-    from fracture_edge.export import export_run, finetune
+    from fracture_edge.training.export import finetune
+    from fracture_edge.training.export.exporter import export_run
 
     out = tmp_path_factory.mktemp("variants")
     fits = []      # what each fine-tune fit was for, to check that pruning is shared
@@ -115,10 +116,10 @@ def test_pruning_variants_share_one_pruned_model(all_exports):
 def test_fine_tunes_train_as_the_run_was_trained(tiny_run, monkeypatch):
     """A run trained with augmentation and per-family loss weights (not the defaults) is
     fine-tuned the same way."""
-    from fracture_edge import train
-    from fracture_edge.augment import Augment
-    from fracture_edge.export import RunFolder
-    from fracture_edge.export.finetune import FineTunes
+    from fracture_edge.training import train
+    from fracture_edge.training.augment import Augment
+    from fracture_edge.training.export.finetune import FineTunes
+    from fracture_edge.training.export.run_folder import RunFolder
 
     seen = {}
 
@@ -142,7 +143,7 @@ def test_choose_maps_flags_to_the_table():
     assert [v.name for v in choose(all_variants=True)] == list(VARIANTS)
     with pytest.raises(InputError, match="between 0 and 1"):
         choose(prune=1.5)
-    with pytest.raises(InputError, match="valid variants are float32"):
+    with pytest.raises(InputError, match="choose from float32"):
         choose(names=["int4"])
 
 
@@ -166,7 +167,7 @@ def test_bad_recipes(tmp_path, text, message):
 
 
 def test_too_few_calibration_images(tiny_run, tmp_path):
-    from fracture_edge.export import export_run
+    from fracture_edge.training.export.exporter import export_run
 
     with pytest.raises(InputError, match="too few calibration images"):
         export_run(tiny_run, [get_variant("int8")], tmp_path / "x", calibration_size=4)
@@ -175,7 +176,7 @@ def test_too_few_calibration_images(tiny_run, tmp_path):
 
 def test_unwritable_output(tiny_run, tmp_path):
     """An output folder that cannot be created (a file stands in its way; works as root too)."""
-    from fracture_edge.export import export_run
+    from fracture_edge.training.export.exporter import export_run
 
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
@@ -193,7 +194,7 @@ def resnet_exports(resnet_run, tmp_path_factory) -> dict:
     image fractured and "passed"). Training it to real decisions would take this CPU far longer
     than the suite; the gate itself is tested on the tiny model, and ResNet50's real-data rows
     are in benchmarks/export_variants, as is plain int8, the converter path the tiny model covers."""
-    from fracture_edge.export import export_run
+    from fracture_edge.training.export.exporter import export_run
 
     out = tmp_path_factory.mktemp("resnet_exports")
     qat, pruned = (dataclasses.replace(get_variant(n), fine_tune_epochs=1) for n in ("qat-int8", "pruned-int8"))

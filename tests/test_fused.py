@@ -5,10 +5,10 @@ import mobile_support
 import numpy as np
 import pytest
 
-from fracture_edge.decode import decode_file
-from fracture_edge.errors import SpecError
-from fracture_edge.preprocess import prepare_gray
-from fracture_edge.spec import Blur, PreprocessSpec
+from fracture_edge.core.decode import decode_file
+from fracture_edge.core.errors import SpecError
+from fracture_edge.core.preprocess import prepare_gray
+from fracture_edge.core.spec import Blur, PreprocessSpec
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def _real_grays(real_dir, spec, n=60):
 
 
 def _synthetic_grays(spec, n=20):
-    from fracture_edge.data.synth import image_rng, radiograph
+    from fracture_edge.core.data.synth import image_rng, radiograph
 
     return [prepare_gray(radiograph(image_rng(11, i), 96, bool(i % 2)), spec) for i in range(n)]
 
@@ -36,7 +36,7 @@ def _synthetic_grays(spec, n=20):
 def pre_interpreter():
     from ai_edge_litert.interpreter import Interpreter
 
-    from fracture_edge.export.convert import convert_preprocessing
+    from fracture_edge.training.export.convert import convert_preprocessing
 
     spec = PreprocessSpec(height=SIZE, width=SIZE, fusion=("edges",), mean=(0.0,), std=(1 / 255,))
     it = Interpreter(model_content=convert_preprocessing(spec), num_threads=2)
@@ -95,8 +95,8 @@ def fused_exports(tiny_run, tmp_path_factory):
 
 
 def test_fused_models_take_uint8_gray_and_say_so(fused_exports):
-    from fracture_edge.runtimes.litert import Session
-    from fracture_edge.tflite_meta import read_spec
+    from fracture_edge.core.runtimes.litert import Session
+    from fracture_edge.core.tflite_meta import read_spec
 
     for name in ("float32-fused", "int8-fused"):
         spec = read_spec(fused_exports / name / "model.tflite")
@@ -107,7 +107,7 @@ def test_fused_models_take_uint8_gray_and_say_so(fused_exports):
 
 @pytest.mark.parametrize("variant", ["float32", "int8"])
 def test_fused_and_unfused_predictions_agree_on_real_images(variant, fused_exports, tiny_exports, real_dir):
-    from fracture_edge.predict import Predictor
+    from fracture_edge.core.predict import Predictor
 
     fused = Predictor(fused_exports / f"{variant}-fused" / "model.tflite")
     plain = Predictor(tiny_exports / variant / "model.tflite")
@@ -127,7 +127,7 @@ def test_int8_fused_keeps_exact_edges(fused_exports, real_dir):
     """The preprocessing sub-graph stays float inside the int8 model: edges are still exact."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from fracture_edge.tflite_meta import read_spec
+    from fracture_edge.core.tflite_meta import read_spec
 
     path = fused_exports / "int8-fused" / "model.tflite"
     spec = read_spec(path)

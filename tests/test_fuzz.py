@@ -2,7 +2,7 @@
 metadata reader, the split manifest reader and the recipe loader.
 
 The property is the promise of ``errors.py``: a reader returns normally or raises the project's
-own error (a :class:`~fracture_edge.errors.FractureEdgeError`); anything else is a bug that
+own error (a :class:`~fracture_edge.core.errors.FractureEdgeError`); anything else is a bug that
 would reach the user as a traceback. Inputs are mutations of valid files made at test time, so
 most of them get past the first checks. Each target is bounded (examples, no deadline: a slow
 machine must not fail it) and derandomized with no example database, so CI runs the same
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile import flatbuffer_model, jpeg_bytes, png_bytes, spec_json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from fracture_edge.errors import FractureEdgeError
-from hostile import flatbuffer_model, jpeg_bytes, png_bytes, spec_json
+from fracture_edge.core.errors import FractureEdgeError
 
 FUZZ = settings(max_examples=500, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -84,7 +84,7 @@ BMP = IMAGE_SEEDS[2]
 # OpenCV's own side limit raised cv2.error
 @example(BMP[:22] + (0x100010).to_bytes(4, "little") + BMP[26:])
 def test_image_decoder_returns_pixels_or_a_decode_error(data):
-    from fracture_edge.decode import decode_bytes
+    from fracture_edge.core.decode import decode_bytes
 
     pixels = returns_or_own_error(decode_bytes, data, "fuzz")
     if pixels is not None:
@@ -95,9 +95,8 @@ def _dicom_seeds() -> list[bytes]:
     """DICOM files of several kinds, with fixed UIDs: the same bytes on every run."""
     from unittest import mock
 
-    from pydicom.uid import JPEG2000Lossless
-
     import test_dicom
+    from pydicom.uid import JPEG2000Lossless
 
     with mock.patch.object(test_dicom, "generate_uid", lambda: "1.2.826.0.1.3680043.8.498.1"):
         make = test_dicom.make_dicom
@@ -117,7 +116,7 @@ ROWS, WINDOW_CENTER = b"\x28\x00\x10\x00", b"\x28\x00\x50\x10"      # tags (0028
 @example(_replaced(DICOM_SEEDS[0], ROWS + b"US", ROWS + b"U\x00"))
 @example(_replaced(DICOM_SEEDS[2], WINDOW_CENTER + b"DS", WINDOW_CENTER + b"LO"))
 def test_dicom_decoder_returns_pixels_or_a_decode_error(data):
-    from fracture_edge.dicom import decode_dicom
+    from fracture_edge.core.dicom import decode_dicom
 
     pixels = returns_or_own_error(decode_dicom, data, "fuzz.dcm")
     if pixels is not None:
@@ -136,7 +135,7 @@ def _model_seeds() -> list[bytes]:
 @FUZZ
 @given(mutated(_model_seeds()))
 def test_tflite_reader_returns_a_spec_or_a_model_error(data):
-    from fracture_edge.tflite_meta import check_model, read_metadata, read_spec
+    from fracture_edge.core.tflite_meta import check_model, read_metadata, read_spec
 
     returns_or_own_error(read_metadata, data)
     returns_or_own_error(check_model, data)
@@ -146,7 +145,7 @@ def test_tflite_reader_returns_a_spec_or_a_model_error(data):
 @FUZZ
 @given(st.dictionaries(st.text(max_size=20), st.binary(max_size=200), max_size=4))
 def test_tflite_metadata_round_trips(metadata):
-    from fracture_edge.tflite_meta import read_metadata
+    from fracture_edge.core.tflite_meta import read_metadata
 
     assert read_metadata(flatbuffer_model(metadata)) == metadata
 
@@ -173,7 +172,7 @@ def scratch(tmp_path_factory) -> Path:
 @FUZZ
 @given(data=_manifests())
 def test_manifest_reader_returns_samples_or_an_input_error(scratch, data):
-    from fracture_edge.data.folders import load_dataset
+    from fracture_edge.core.data.folders import load_dataset
 
     f = scratch / "split.csv"
     f.write_bytes(data)
@@ -219,7 +218,7 @@ def _recipes(draw) -> bytes:
 @example(data=b'name = "../../x"\ndescription = "d"\n')
 @example(data=b'name = "\xff"\ndescription = "d"\n')
 def test_recipe_loader_returns_a_variant_or_an_input_error(scratch, data):
-    from fracture_edge.export.variants import NAME_PATTERN, load_recipe
+    from fracture_edge.core.variants import NAME_PATTERN, load_recipe
 
     f = scratch / "recipe.toml"
     f.write_bytes(data)

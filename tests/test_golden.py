@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fracture_edge import golden
-from fracture_edge import preprocess as pp
-from fracture_edge.spec import PreprocessSpec
+from fracture_edge.core import golden
+from fracture_edge.core import preprocess as pp
+from fracture_edge.core.spec import PreprocessSpec
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "android_demo" / "core" / "src" / "test" / "resources" / "golden"
@@ -42,7 +42,7 @@ def test_committed_goldens_are_current_and_small(tmp_path):
     """The set the Java and JS tests use by default is exactly what the code writes today.
 
     After a deliberate change to preprocessing, regenerate it with the command in
-    fracture_edge/golden.py's docstring.
+    fracture_edge/core/golden.py's docstring.
     """
     golden.main(["--out", str(tmp_path), "--size", "32"])
     ours = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
@@ -57,7 +57,7 @@ def test_goldens_cover_efficientnet_lite_as_trained_and_exported():
     """The Lite cases use the normalisation and channel choices the registry gives train, with
     one and three gray channels and the integer inputs its int8 exports take: if the registry
     changes, these cases (and the Java and JS ports held to them) must follow."""
-    from fracture_edge.models import registry
+    from fracture_edge.training.models import registry
 
     row = registry.info("efficientnet-lite0")
     lite = {k: s for k, s in golden.golden_specs(32).items() if k.startswith("lite-")}

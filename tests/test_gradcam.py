@@ -28,8 +28,8 @@ def _image(rng, crack: bool):
 
 def _task(seed: int, n: int):
     """``n`` images, every second one cracked, as model inputs per deepconvnet's default spec."""
-    from fracture_edge.preprocess import tensor_from_gray
-    from fracture_edge.train import TrainConfig, default_spec
+    from fracture_edge.core.preprocess import tensor_from_gray
+    from fracture_edge.training.config import TrainConfig, default_spec
 
     spec = default_spec(TrainConfig(img_size=SIZE))
     rng = np.random.default_rng(seed)
@@ -43,8 +43,8 @@ def crack_model():
     """A width-8 deepconvnet trained until it separates the classes on held-out images
     (3 to 4 epochs, about 10 s on 2 cores). BatchNorm momentum is lowered to 0.9 so that the
     moving statistics settle within the few hundred steps of so short a training."""
-    from fracture_edge.keras_env import keras
-    from fracture_edge.models import registry
+    from fracture_edge.training.keras_env import keras
+    from fracture_edge.training.models import registry
 
     keras.utils.set_random_seed(0)
     x, y, _ = _task(0, 320)
@@ -77,7 +77,7 @@ def test_heat_concentrates_on_the_planted_crack(crack_model):
     is merely centre-weighted (or right for the wrong reason) would score as well against
     another image's crack as against its own, which the second assertion rules out.
     """
-    from fracture_edge.gradcam import heatmap, last_conv_layer
+    from fracture_edge.training.gradcam import heatmap, last_conv_layer
 
     x, y, masks = _task(2, 60)
     prob = crack_model.predict(x, verbose=0).reshape(-1)
@@ -95,7 +95,7 @@ def test_heat_concentrates_on_the_planted_crack(crack_model):
 
 
 def test_overlay_leaves_cold_pixels_alone_and_follows_the_image_size():
-    from fracture_edge.gradcam import overlay
+    from fracture_edge.training.gradcam import overlay
 
     gray = np.full((30, 50), 77, np.uint8)
     cold = overlay(gray, np.zeros((8, 8), np.float32))

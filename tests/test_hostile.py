@@ -19,11 +19,23 @@ import time
 from pathlib import Path
 
 import pytest
+from hostile import (
+    assert_one_line_error,
+    bombs,
+    changed_outside,
+    dicom_variants,
+    flatbuffer_model,
+    flipped,
+    jpeg_bytes,
+    leftovers,
+    png_bytes,
+    run_cli,
+    spec_json,
+    tree,
+)
 
-from fracture_edge.decode import decode_bytes
-from fracture_edge.errors import DecodeError
-from hostile import (assert_one_line_error, bombs, changed_outside, dicom_variants, flatbuffer_model, flipped,
-                     jpeg_bytes, leftovers, png_bytes, run_cli, spec_json, tree)
+from fracture_edge.core.decode import decode_bytes
+from fracture_edge.core.errors import DecodeError
 
 #: bench options that keep a row short
 QUICK = ("--iterations", "1", "--warmup", "0", "--bootstrap", "10")
@@ -32,7 +44,7 @@ QUICK = ("--iterations", "1", "--warmup", "0", "--bootstrap", "10")
 @pytest.fixture
 def corpus(tmp_path) -> Path:
     """A work folder: a small data folder, good and hostile files beside it, ``out`` free."""
-    from fracture_edge.data.synth import synthesize
+    from fracture_edge.core.data.synth import synthesize
 
     synthesize(tmp_path / "data", 20, seed=1, size=32)
     (tmp_path / "good.png").write_bytes(png_bytes())
@@ -52,7 +64,7 @@ def corpus(tmp_path) -> Path:
 
 def _fake_run(run: Path, data: Path) -> None:
     """A run folder whose ``model.keras`` was cut short (a copy interrupted, a full disk)."""
-    from fracture_edge.spec import PreprocessSpec
+    from fracture_edge.core.spec import PreprocessSpec
 
     run.mkdir()
     (run / "model.keras").write_bytes(b"PK\x03\x04" + b"\0" * 100)
@@ -265,7 +277,7 @@ def test_bench_keep_going_accepts_a_partial_table(corpus):
 
 
 def test_a_runtime_that_is_not_installed_is_one_line_in_predict(corpus, monkeypatch):
-    from fracture_edge import runtimes
+    from fracture_edge.core import runtimes
 
     missing = runtimes.RuntimeInfo("openvino", "fracture_edge_no_such_module", "x", "tflite", "openvino")
     monkeypatch.setitem(runtimes.RUNTIMES, "openvino", missing)
@@ -274,7 +286,7 @@ def test_a_runtime_that_is_not_installed_is_one_line_in_predict(corpus, monkeypa
 
 
 def test_failed_rows_count_unavailable_runtimes_only_when_named():
-    from fracture_edge.bench.runner import failed_rows
+    from fracture_edge.core.bench.runner import failed_rows
 
     rows = [{"model": "m", "variant": "int8", "runtime": "openvino-bf16", "threads": 2, "status": "unavailable: no"},
             {"model": "m", "variant": "int8", "runtime": "litert", "threads": 2, "status": "ok"},

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from mobile_support import fused_exports, require
 
-from fracture_edge import golden
+from fracture_edge.core import golden
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "java-test.sh"

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from fracture_edge.errors import InputError
-from fracture_edge.models import registry
+from fracture_edge.core.errors import InputError
+from fracture_edge.training.models import registry
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +61,7 @@ def test_resnet50_two_stage_fine_tune_from_a_local_weights_file(resnet_run):
     """Transfer learning as users run it offline: `train --arch resnet50 --weights PATH`.
     Stage one trains the head on the loaded, frozen backbone; stage two the conv5 blocks: so
     conv1 must ship exactly as loaded and conv5 must have moved."""
-    from fracture_edge.keras_env import keras
+    from fracture_edge.training.keras_env import keras
 
     run, weights = resnet_run
     source = registry.get("resnet50").build((64, 64, 3))

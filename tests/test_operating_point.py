@@ -6,10 +6,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fracture_edge.errors import InputError
-from fracture_edge.metrics import resample_indices
-from fracture_edge.operating_point import (check_rule, describe, operating_point, spec_record,
-                                           threshold_for_lower_bound, threshold_for_sensitivity)
+from fracture_edge.core.errors import InputError
+from fracture_edge.core.bootstrap import resample_indices
+from fracture_edge.core.operating_point import (
+    check_rule,
+    describe,
+    operating_point,
+    spec_record,
+    threshold_for_lower_bound,
+    threshold_for_sensitivity,
+)
 
 #: Spread of a file's score around its radiograph's (copies of one radiograph score alike).
 WITHIN = 0.5
@@ -189,11 +195,11 @@ def test_predict_shows_the_operating_point_once_and_json_rows_carry_it(shipped, 
     import cv2
 
     from fracture_edge.cli import main
-    from fracture_edge.spec import OperatingPoint, PreprocessSpec
+    from fracture_edge.core.spec import OperatingPoint, PreprocessSpec
 
     record = OperatingPoint(0.95, 0.9, 0.9612, (0.951, 0.978), 0.4304, (0.371, 0.492)) if shipped else None
     spec = PreprocessSpec(height=32, width=32, threshold=0.3127, operating_point=record)
-    monkeypatch.setattr("fracture_edge.predict.open_session", lambda runtime, model, threads: FakeSession(spec))
+    monkeypatch.setattr("fracture_edge.core.predict.open_session", lambda runtime, model, threads: FakeSession(spec))
     for name in ("a.png", "b.png"):
         cv2.imwrite(str(tmp_path / name), np.full((40, 40), 128, np.uint8))
     main(["predict", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--model", str(tmp_path / "m.tflite")])

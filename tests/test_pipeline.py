@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from fracture_edge.errors import FractureEdgeError, InputError, ModelFileError
-from fracture_edge.tflite_meta import read_spec
+from fracture_edge.core.errors import FractureEdgeError, InputError, ModelFileError
+from fracture_edge.core.tflite_meta import read_spec
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,8 @@ def test_run_folder_is_complete(tiny_run):
 def test_training_skips_and_counts_a_bad_file(synth_dir, tmp_path):
     import shutil
 
-    from fracture_edge.train import TrainConfig, train
+    from fracture_edge.training.config import TrainConfig
+    from fracture_edge.training.train import train
 
     data = tmp_path / "data"
     shutil.copytree(synth_dir, data)
@@ -37,11 +38,11 @@ def test_training_skips_and_counts_a_bad_file(synth_dir, tmp_path):
 
 
 def test_exports_carry_spec_and_are_smaller(tiny_exports, tiny_run):
-    from fracture_edge.data.folders import load_images
-    from fracture_edge.export import DEFAULT_MIN_AGREEMENT, RunFolder, litert_probabilities
-    from fracture_edge.metrics import agreement
-    from fracture_edge.runtimes.litert import Session
-    from fracture_edge.train import tensors
+    from fracture_edge.core.data.folders import load_images
+    from fracture_edge.core.metrics import agreement
+    from fracture_edge.core.runtimes.litert import Session
+    from fracture_edge.training.export.run_folder import RunFolder
+    from fracture_edge.training.export.validate import DEFAULT_MIN_AGREEMENT, litert_probabilities
 
     f32, i8 = tiny_exports / "float32" / "model.tflite", tiny_exports / "int8" / "model.tflite"
     s32, s8 = read_spec(f32), read_spec(i8)
@@ -56,7 +57,7 @@ def test_exports_carry_spec_and_are_smaller(tiny_exports, tiny_run):
     assert v["min_agreement"] == DEFAULT_MIN_AGREEMENT <= v["agreement_with_keras"]
     run = RunFolder(tiny_run)
     val = load_images(run.split("val"), run.spec)
-    keras_prob = run.keras_model().predict(tensors(val, run.spec), verbose=0).reshape(-1)
+    keras_prob = run.keras_model().predict(val.tensors(run.spec), verbose=0).reshape(-1)
     int8_prob = litert_probabilities(Session(i8), val.gray)
     assert v["images"] == len(val.samples)
     assert v["agreement_with_keras"] == agreement(int8_prob, keras_prob, s8.threshold)
@@ -74,8 +75,8 @@ def test_int8_tensors_really_are_int8(tiny_exports):
 
 
 def test_export_gate_refuses_and_writes_nothing(tiny_run, tmp_path):
-    from fracture_edge.export import export_run
-    from fracture_edge.export.variants import get_variant
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.export.exporter import export_run
 
     with pytest.raises(FractureEdgeError, match="under the 101% gate"):
         export_run(tiny_run, [get_variant("float32")], tmp_path / "x", min_agreement=1.01)
@@ -84,8 +85,8 @@ def test_export_gate_refuses_and_writes_nothing(tiny_run, tmp_path):
 
 
 def test_export_refuses_existing_output_and_bad_run(tiny_run, tiny_exports, tmp_path):
-    from fracture_edge.export import export_run
-    from fracture_edge.export.variants import get_variant
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.export.exporter import export_run
 
     with pytest.raises(InputError, match="use --force"):     # another gate: the same export is kept
         export_run(tiny_run, [get_variant("float32")], tiny_exports, min_agreement=0.5)
@@ -94,8 +95,8 @@ def test_export_refuses_existing_output_and_bad_run(tiny_run, tiny_exports, tmp_
 
 
 def test_bench_rows_for_keras_and_litert(tiny_run, tiny_exports, synth_dir):
-    from fracture_edge.bench.report import markdown_table
-    from fracture_edge.bench.runner import bench
+    from fracture_edge.core.bench.report import markdown_table
+    from fracture_edge.core.bench.runner import bench
 
     rows = bench([tiny_run, tiny_exports], synth_dir, split="test", runtimes=["keras", "litert"],
                  iterations=5, warmup=1)
@@ -116,10 +117,10 @@ def test_bench_rows_for_keras_and_litert(tiny_run, tiny_exports, synth_dir):
 def test_predict_uses_embedded_spec(tiny_exports, synth_dir, tmp_path):
     """The temperature and threshold predict applies are the ones in the model file: the same
     network with another spec embedded gives other probabilities and labels."""
-    from fracture_edge.export.embed import embed_spec
-    from fracture_edge.operating_point import apply_temperature
-    from fracture_edge.postprocess import label_for
-    from fracture_edge.predict import predict_files
+    from fracture_edge.core.operating_point import apply_temperature
+    from fracture_edge.core.postprocess import label_for
+    from fracture_edge.core.predict import predict_files
+    from fracture_edge.training.export.embed import embed_spec
 
     images = sorted((synth_dir / "test" / "fractured").glob("*.png"))[:3]
     model = tiny_exports / "int8" / "model.tflite"
@@ -138,8 +139,8 @@ def test_predict_uses_embedded_spec(tiny_exports, synth_dir, tmp_path):
 
 
 def test_predict_bad_inputs(tiny_exports, tmp_path):
-    from fracture_edge.errors import DecodeError
-    from fracture_edge.predict import predict_files
+    from fracture_edge.core.errors import DecodeError
+    from fracture_edge.core.predict import predict_files
 
     not_tflite = tmp_path / "model.tflite"
     not_tflite.write_bytes(b"definitely not a flatbuffer")
@@ -152,7 +153,7 @@ def test_predict_bad_inputs(tiny_exports, tmp_path):
 
 
 def test_tflite_without_spec_is_refused(tmp_path):
-    from fracture_edge.keras_env import keras, tf
+    from fracture_edge.training.keras_env import keras, tf
 
     m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     path = tmp_path / "plain.tflite"
@@ -162,7 +163,7 @@ def test_tflite_without_spec_is_refused(tmp_path):
 
 
 def test_demo_runs_end_to_end(tmp_path):
-    from fracture_edge.demo import run_demo
+    from fracture_edge.training.demo import run_demo
 
     lines = []
     # Trained to real decisions, so that int8 passes the real agreement gate (one epoch on 120

@@ -2,8 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fracture_edge import preprocess as pp
-from fracture_edge.spec import Blur, Clahe, PreprocessSpec, Quantization
+from fracture_edge.core import preprocess as pp
+from fracture_edge.core.spec import Blur, Clahe, PreprocessSpec, Quantization
 
 
 def test_gray_is_bt601_in_14_bit_fixed_point():

@@ -9,13 +9,13 @@ import math
 import h5py
 import numpy as np
 import pytest
-
-from fracture_edge.errors import InputError
 from test_cli import run_cli
+
+from fracture_edge.core.errors import InputError
 
 
 def test_nt_xent_is_low_for_matching_pairs_and_chance_for_random_ones():
-    from fracture_edge.pretrain import nt_xent
+    from fracture_edge.training.pretrain import nt_xent
 
     rng = np.random.default_rng(0)
     n = 32
@@ -31,9 +31,9 @@ def test_nt_xent_is_low_for_matching_pairs_and_chance_for_random_ones():
 def test_pretraining_views_are_augmented_whatever_the_recipe(monkeypatch):
     """A recipe may train without augmentation; SimCLR's two views must still differ, so
     pretraining draws them from its own (data-matched) augmentation."""
-    from fracture_edge import pretrain
-    from fracture_edge.augment import Augment
-    from fracture_edge.train import TrainConfig, default_spec
+    from fracture_edge.training import pretrain
+    from fracture_edge.training.augment import Augment
+    from fracture_edge.training.config import TrainConfig, default_spec
 
     recipe = TrainConfig(img_size=64, width=4, augment=None)
     seen = []
@@ -59,7 +59,7 @@ def test_pretrain_then_train_from_its_encoder(tmp_path, synth_dir):
     # 4 epochs on 320 synthetic images learn something: below NT-Xent's chance level
     assert m["loss"]["last"] < m["loss"]["chance"] - 0.2, m["loss"]
 
-    from fracture_edge.models import registry
+    from fracture_edge.training.models import registry
 
     mod = registry.get("deepconvnet")
     model = mod.build((64, 64, 1), width=4, weights=str(out / "encoder.h5"))
@@ -78,9 +78,9 @@ def test_pretrain_then_train_from_its_encoder(tmp_path, synth_dir):
 
 @pytest.mark.slow
 def test_cv_pretrains_each_fold_on_its_training_images(tmp_path, synth_dir):
-    from fracture_edge.cv import cross_validate
-    from fracture_edge.pretrain import PretrainConfig
-    from fracture_edge.train import TrainConfig
+    from fracture_edge.training.config import TrainConfig
+    from fracture_edge.training.crossval import cross_validate
+    from fracture_edge.training.pretrain import PretrainConfig
 
     s = cross_validate(synth_dir, tmp_path / "cv", TrainConfig(img_size=64, width=4, epochs=1), folds=2,
                        pretrain=PretrainConfig(epochs=1, batch_size=16), n_boot=50)

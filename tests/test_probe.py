@@ -28,8 +28,8 @@ def _images(n, seed):
 
 
 def test_the_fitted_head_computes_what_the_regression_chose():
-    from fracture_edge.keras_env import keras
-    from fracture_edge.probe import C_GRID, fit_probe, weighted_auc
+    from fracture_edge.training.keras_env import keras
+    from fracture_edge.training.probe import C_GRID, fit_probe, weighted_auc
 
     keras.utils.set_random_seed(0)
     model = _tiny_model(keras)
@@ -48,8 +48,8 @@ def test_the_fitted_head_computes_what_the_regression_chose():
 def test_soft_targets_are_fitted_as_probabilities():
     """Every image with target 0.8: nothing in the images explains anything, so the fit is
     the constant 0.8 (each image is a positive row of weight 0.8 and a negative one of 0.2)."""
-    from fracture_edge.keras_env import keras
-    from fracture_edge.probe import fit_probe
+    from fracture_edge.training.keras_env import keras
+    from fracture_edge.training.probe import fit_probe
 
     model = _tiny_model(keras)
     x, y = _images(200, 2)
@@ -61,8 +61,8 @@ def test_soft_targets_are_fitted_as_probabilities():
 def test_the_strength_is_chosen_across_families():
     """Log-loss over held-out families picks a strong penalty for noise features and a weak one
     when one feature separates the classes; one family per class cannot be split."""
-    from fracture_edge.errors import InputError
-    from fracture_edge.probe import C_GRID, choose_c
+    from fracture_edge.core.errors import InputError
+    from fracture_edge.training.probe import C_GRID, choose_c
 
     rng = np.random.default_rng(0)
     y = np.arange(300) % 2
@@ -78,11 +78,11 @@ def test_the_strength_is_chosen_across_families():
 
 @pytest.mark.parametrize("aucs, replaced", [((0.79, 0.81, 0.82), True), ((0.75, 0.85, 0.77), False)])
 def test_fine_tuning_replaces_a_probe_only_by_a_better_full_window(aucs, replaced):
-    from fracture_edge.keras_env import keras
-    from fracture_edge.train import _WindowKeeper
+    from fracture_edge.training.fit import window_keeper
+    from fracture_edge.training.keras_env import keras
 
     model = _tiny_model(keras)
-    keeper = _WindowKeeper(keras, 3, 6, None)
+    keeper = window_keeper(keras, 3, 6, None)
     keeper.start_stage("probe", 1)
     keeper.offer(model, 0, 0.8)
     assert keeper.best["stage"] == "probe"
@@ -94,9 +94,9 @@ def test_fine_tuning_replaces_a_probe_only_by_a_better_full_window(aucs, replace
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--stages", "probe"], "unknown --stages probe for deepconvnet: choose from all"),
-    (["--arch", "efficientnet-lite0", "--stages", "probe,bogus"], "unknown --stages bogus for efficientnet-lite0"),
-    (["--arch", "efficientnet-lite0", "--stages", ","], "unknown --stages (none)"),
+    (["--stages", "probe"], "unknown deepconvnet stage 'probe' (choose from all)"),
+    (["--arch", "efficientnet-lite0", "--stages", "probe,bogus"], "unknown efficientnet-lite0 stage 'bogus'"),
+    (["--arch", "efficientnet-lite0", "--stages", ","], "--stages names no stage"),
 ])
 def test_unknown_stages_are_one_line_errors(tmp_path, args, message):
     assert_one_line_error(run_cli("train", tmp_path, "--out", tmp_path / "run", *args), message)
@@ -104,9 +104,9 @@ def test_unknown_stages_are_one_line_errors(tmp_path, args, message):
 
 
 def test_an_architecture_brings_its_own_recipe():
-    from fracture_edge.errors import InputError
-    from fracture_edge.models.registry import LITE_RECIPE, LITE_STAGES
-    from fracture_edge.train import TrainConfig
+    from fracture_edge.core.errors import InputError
+    from fracture_edge.training.config import TrainConfig
+    from fracture_edge.training.models.registry import LITE_RECIPE, LITE_STAGES
 
     lite = TrainConfig(arch="efficientnet-lite0")
     assert {k: getattr(lite, k) for k, _ in LITE_RECIPE} == dict(LITE_RECIPE) and lite.stages == LITE_STAGES

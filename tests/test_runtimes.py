@@ -9,9 +9,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from fracture_edge.errors import InputError, ModelFileError
-from fracture_edge.preprocess import tensor_from_gray
-from fracture_edge.runtimes import RUNTIMES, RuntimeUnavailable, check_names, open_session
+from fracture_edge.core.errors import InputError, ModelFileError
+from fracture_edge.core.preprocess import tensor_from_gray
+from fracture_edge.core.runtimes import RUNTIMES, RuntimeUnavailable, check_names, open_session
 
 #: runtime -> the Python module its package installs (to skip where absent).
 IMPORT_NAME = {"litert": "ai_edge_litert", "litert-ref": "ai_edge_litert", "openvino": "openvino",
@@ -37,7 +37,7 @@ def test_every_runtime_in_the_table_is_tested():
 
 
 def test_unknown_runtime_lists_the_valid_ones():
-    with pytest.raises(InputError, match="valid runtimes are litert, litert-ref, openvino, openvino-bf16, onnxruntime, keras"):
+    with pytest.raises(InputError, match="choose from litert, litert-ref, openvino, openvino-bf16, onnxruntime, keras"):
         check_names(["tpu"])
 
 
@@ -59,7 +59,7 @@ def _model_for(runtime, variant, tiny_run, tiny_exports, tiny_onnx):
 def probe(tiny_exports, synth_dir):
     """The tiny run's test images and LiteRT float32's answers to them: the reference for every
     adapter."""
-    from fracture_edge.data.folders import load_dataset, load_images
+    from fracture_edge.core.data.folders import load_dataset, load_images
 
     ref = open_session("litert", tiny_exports / "float32" / "model.tflite", 1)
     images = load_images(load_dataset(synth_dir).subset("test"), ref.spec)
@@ -77,7 +77,7 @@ def test_adapter_matches_litert_float32(runtime, variant, tiny_run, tiny_exports
     try:
         s = open_session(runtime, model, threads=1)
     except RuntimeUnavailable as exc:
-        from fracture_edge.cpu import cpu_info
+        from fracture_edge.core.cpu import cpu_info
 
         assert runtime == "openvino-bf16" and not cpu_info()["bf16"], exc   # only bf16, only without it
         pytest.skip(str(exc))
@@ -98,7 +98,7 @@ def _onnx_or_none(runtime, tiny_run):
         return None
     if importlib.util.find_spec("tf2onnx") is None:
         pytest.skip("tf2onnx is not installed")
-    from fracture_edge.runtimes.onnx_convert import convert_run, onnx_dir
+    from fracture_edge.training.onnx_convert import convert_run, onnx_dir
 
     convert_run(tiny_run, calibration_size=32)
     return onnx_dir(tiny_run)
@@ -114,7 +114,7 @@ def test_missing_package_is_reported_not_raised(monkeypatch):
             raise ImportError("No module named 'openvino'", name="openvino")
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.delitem(__import__("sys").modules, "fracture_edge.runtimes.openvino_cpu", raising=False)
+    monkeypatch.delitem(__import__("sys").modules, "fracture_edge.core.runtimes.openvino_cpu", raising=False)
     monkeypatch.setattr(builtins, "__import__", no_openvino)
     with pytest.raises(RuntimeUnavailable, match="openvino is not installed"):
         open_session("openvino", "whatever.tflite", 1)
@@ -131,7 +131,7 @@ def test_onnx_file_without_spec_is_a_model_error(tmp_path):
 @pytest.mark.slow
 def test_predict_goes_through_the_same_adapters(tiny_exports, synth_dir):
     _needs("openvino")
-    from fracture_edge.predict import predict_files
+    from fracture_edge.core.predict import predict_files
 
     images = sorted((synth_dir / "test" / "fractured").glob("*.png"))[:8]
     # float32, where both runtimes compute the same function to rounding; their int8 kernels

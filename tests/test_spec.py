@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from fracture_edge.errors import SpecError
-from fracture_edge.spec import Blur, Canny, Clahe, OperatingPoint, PreprocessSpec, Quantization
+from fracture_edge.core.errors import SpecError
+from fracture_edge.core.spec import Blur, Canny, Clahe, OperatingPoint, PreprocessSpec, Quantization
 
 #: What `train --operating-point` puts into a spec from cv's operating_point.json.
 SHIPPED = OperatingPoint(target_sensitivity=0.95, confidence=0.9, sensitivity=0.9612,
@@ -66,7 +66,7 @@ def test_host_steps_of_fused_and_unfused():
 
 
 def test_default_channels_follow_the_architecture():
-    from fracture_edge.train import TrainConfig, default_spec
+    from fracture_edge.training.config import TrainConfig, default_spec
 
     dcn = default_spec(TrainConfig())
     assert dcn.fusion == ("gray",) and dcn.canny is None and dcn.input_shape == (96, 96, 1)

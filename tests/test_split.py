@@ -7,11 +7,11 @@ import pytest
 from leaky_data import make_leaky_folder
 
 from fracture_edge.cli import main
-from fracture_edge.data.folders import load_dataset
-from fracture_edge.data.leakage import warn_if_leaky
-from fracture_edge.data.scan import scan
-from fracture_edge.data.split import assign_groups, family_split, write_manifest
-from fracture_edge.errors import InputError
+from fracture_edge.core.data.folders import load_dataset
+from fracture_edge.core.data.leakage import warn_if_leaky
+from fracture_edge.core.data.scan import scan
+from fracture_edge.core.data.split import assign_groups, family_split, write_manifest
+from fracture_edge.core.errors import InputError
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,11 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from conftest import REPO
 from mobile_support import require
 
-from conftest import REPO
-from fracture_edge.spec import Canny, Clahe, PreprocessSpec, Quantization
-from fracture_edge.standard_meta import raw_pixel_error, read_standard, standard_gap
+from fracture_edge.core.spec import Canny, Clahe, PreprocessSpec, Quantization
+from fracture_edge.core.standard_meta import raw_pixel_error, read_standard, standard_gap
 
 MEDIAPIPE_PYTHON = os.environ.get("FRACTURE_EDGE_MEDIAPIPE_PYTHON", str(REPO / ".venv-mediapipe" / "bin" / "python"))
 GRAY3 = PreprocessSpec(height=64, width=64, canny=None, fusion=("gray",) * 3, mean=(0.5,) * 3, std=(0.25,) * 3)
@@ -76,9 +76,10 @@ def gray3_exports(synth_dir, tmp_path_factory):
     ImageNet backbone fed radiographs), whose spec carries a temperature and a threshold so
     that MediaPipe's score calibration and thresholding are exercised. Agreement is not the
     point here (six epochs on synthetic data), so the gate is off."""
-    from fracture_edge.export import export_run
-    from fracture_edge.export.variants import get_variant
-    from fracture_edge.train import TrainConfig, train
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.config import TrainConfig
+    from fracture_edge.training.export.exporter import export_run
+    from fracture_edge.training.train import train
 
     run = tmp_path_factory.mktemp("gray3") / "run"
     train(synth_dir, run, TrainConfig(img_size=64, epochs=6, width=8, batch_size=16, fusion=("gray",) * 3))
@@ -91,7 +92,7 @@ def gray3_exports(synth_dir, tmp_path_factory):
 
 @pytest.mark.slow
 def test_gray3_export_carries_the_standard_entry(gray3_exports):
-    from fracture_edge.runtimes.litert import Session
+    from fracture_edge.core.runtimes.litert import Session
 
     for variant, dtype in (("float32", "float32"), ("int8", "uint8")):
         model = gray3_exports / variant / "model.tflite"
@@ -111,7 +112,7 @@ def _mediapipe(model, images) -> dict:
 
 
 def _predict(model, images) -> list[float]:
-    from fracture_edge.predict import predict_files
+    from fracture_edge.core.predict import predict_files
 
     rows, failed = predict_files(images, model)
     assert failed == 0

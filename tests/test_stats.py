@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from fracture_edge.bench.stats import bootstrap_auc_difference, mcnemar, resample_indices
-from fracture_edge.metrics import auc_views, format_auc_views
+from fracture_edge.core.bootstrap import resample_indices
+from fracture_edge.core.metrics import auc_views, bootstrap_auc_difference, format_auc_views, mcnemar
 
 
 def bootstrap_auc(y, p, groups=None, n_boot=1000, seed=0):
@@ -129,7 +129,7 @@ def test_auc_difference_detects_a_worse_model():
 
 
 def test_auc_equals_scikit_learn_with_ties_and_weights():
-    from fracture_edge.metrics import rank_auc
+    from fracture_edge.core.metrics import rank_auc
 
     y, p = _scores(n=300, seed=5)
     p = np.round(p, 1)  # many ties

@@ -24,12 +24,12 @@ import numpy as np
 import pytest
 from mobile_support import fused_exports, require
 
-from fracture_edge import golden
-from fracture_edge.decode import decode_file
-from fracture_edge.errors import ModelFileError
-from fracture_edge.predict import Predictor
-from fracture_edge.preprocess import model_input
-from fracture_edge.tflite_meta import METADATA_NAME, read_spec
+from fracture_edge.core import golden
+from fracture_edge.core.decode import decode_file
+from fracture_edge.core.errors import ModelFileError
+from fracture_edge.core.predict import Predictor
+from fracture_edge.core.preprocess import model_input
+from fracture_edge.core.tflite_meta import METADATA_NAME, read_spec
 
 REPO = Path(__file__).resolve().parents[1]
 WEB = REPO / "web_demo"

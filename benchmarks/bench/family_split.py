@@ -13,6 +13,8 @@ import hashlib
 import sys
 from pathlib import Path
 
+from fracture_edge.core.files import write_csv
+
 
 def split_of(family: str) -> str:
     bucket = int(hashlib.sha256(family.encode()).hexdigest()[:8], 16) % 100
@@ -29,10 +31,7 @@ def main(families_csv: str, images_dir: str) -> None:
             rows.append({"path": r["path"], "label": r["label"], "split": split_of(r["family"]),
                          "family": r["family"]})
     out = Path(images_dir) / "family_split.csv"
-    with open(out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["path", "label", "split", "family"])
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(out, rows)
     counts = {}
     for r in rows:
         counts[(r["split"], r["label"])] = counts.get((r["split"], r["label"]), 0) + 1

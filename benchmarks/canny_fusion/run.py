@@ -23,7 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fracture_edge.train import TrainConfig, train
+from fracture_edge.core.files import write_csv
+from fracture_edge.training.config import TrainConfig
+from fracture_edge.training.train import train
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data" / "multiregion-dev"
@@ -49,11 +51,8 @@ def family_split(root: Path, out_csv: Path, seed: int = 0) -> dict:
         n = len(fams)
         for i, f in enumerate(fams):
             split_of[f] = "test" if i < 0.15 * n else "val" if i < 0.30 * n else "train"
-    with open(out_csv, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "label", "split", "family"])
-        for r in kept:
-            w.writerow([str(root / r["path"]), r["label"], split_of[r["family"]], r["family"]])
+    write_csv(out_csv, [{"path": str(root / r["path"]), "label": r["label"], "split": split_of[r["family"]],
+                         "family": r["family"]} for r in kept])
     counts = {}
     for r in kept:
         counts[split_of[r["family"]]] = counts.get(split_of[r["family"]], 0) + 1

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from fracture_edge.runtimes.litert import weight_tensors
+from fracture_edge.core.runtimes.litert import weight_tensors
 
 for path in sys.argv[1:]:
     rows = [(name, w.size, float(np.mean(w == 0))) for name, w in weight_tensors(path)]

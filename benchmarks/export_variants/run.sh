@@ -25,7 +25,7 @@ for run in dcn r50; do
   # written as it finishes, so an interrupted run resumes with those still missing.
   # --min-agreement 0: record every variant, including those the 95 % gate would refuse.
   missing=()
-  for recipe in "$REPO"/export/*.toml; do
+  for recipe in "$REPO"/recipes/*.toml; do
     [ -d "$OUT/$run/export/$(basename "$recipe" .toml)" ] || missing+=(--recipe "$recipe")
   done
   [ ${#missing[@]} -eq 0 ] || "$FE" export "$OUT/$run" "${missing[@]}" --min-agreement 0

@@ -1,6 +1,6 @@
 """How well the audit's families agree with the reference grouping of multiregion-dev.
 
-Runs ``fracture_edge.data.audit.audit`` on the unpacked images (timed, on the given number of
+Runs ``fracture_edge.core.data.audit.audit`` on the unpacked images (timed, on the given number of
 threads), then compares its families with ``families.csv``: B-cubed and pairwise precision and
 recall, against exact-hash grouping as a baseline, and over a sweep of link thresholds (the
 candidate pairs and their scores are kept, so the sweep only re-runs union-find). Writes
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fracture_edge.data.audit import summarise
-from fracture_edge.data.families import union_find
-from fracture_edge.data.scan import scan
-from fracture_edge.io import write_json
+from fracture_edge.core.data.audit import summarise
+from fracture_edge.core.data.families import linked_components
+from fracture_edge.core.data.scan import scan
+from fracture_edge.core.files import write_json
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE.parents[2] / "shared" / "data" / "multiregion-dev" / "families.csv"
@@ -61,7 +61,7 @@ def main() -> None:
     fam = s.families
     rows = {"exact hash only": agreement([r.sha256 for r in usable], true)}
     for t in SWEEP:
-        family = union_find(len(s.contents), fam.pairs[fam.scores >= t])
+        family = linked_components(len(s.contents), fam.pairs[fam.scores >= t])
         rows[f"link at {t}" + (" (default)" if t == fam.threshold else "")] = agreement(
             [family[c] for c in content], true)
     out = {

@@ -41,16 +41,16 @@ def score(run: Path, manifest: Path, families: dict[str, str]) -> dict:
     """Metrics on the manifest's test split, with family-resampled bootstrap intervals."""
     from sklearn.metrics import roc_auc_score
 
-    from fracture_edge.data.folders import load_dataset, load_images
-    from fracture_edge.keras_env import keras
-    from fracture_edge.metrics import bootstrap_interval, classification_metrics
-    from fracture_edge.spec import PreprocessSpec
-    from fracture_edge.train import tensors
+    from fracture_edge.core.bootstrap import bootstrap_interval
+    from fracture_edge.core.data.folders import load_dataset, load_images
+    from fracture_edge.core.metrics import classification_metrics
+    from fracture_edge.core.spec import PreprocessSpec
+    from fracture_edge.training.keras_env import keras
 
     spec = PreprocessSpec.from_json((run / "spec.json").read_text())
     images = load_images(load_dataset(manifest).subset("test"), spec, desc="decode test")
     model = keras.models.load_model(run / "model.keras", compile=False)
-    prob = model.predict(tensors(images, spec), verbose=0).reshape(-1)
+    prob = model.predict(images.tensors(spec), verbose=0).reshape(-1)
     y = images.labels
     groups = np.array([families[str(s.path.resolve())] for s in images.samples])
     m = classification_metrics(y, prob, spec.threshold)
@@ -65,8 +65,8 @@ def score(run: Path, manifest: Path, families: dict[str, str]) -> dict:
 
 def kaggle_manifest(data: Path, out: Path, families: dict[str, str]) -> Path:
     """Kaggle's own folders as a manifest (test/ only is scored), so both runs are scored alike."""
-    from fracture_edge.data.folders import LABEL_NAMES, load_dataset
-    from fracture_edge.data.split import write_manifest
+    from fracture_edge.core.data.folders import LABEL_NAMES, load_dataset
+    from fracture_edge.core.data.split import write_manifest
 
     rows = [{"path": s.path, "label": LABEL_NAMES[s.label], "split": s.split,
              "family": families.get(str(s.path.resolve()), "")} for s in load_dataset(data).samples
@@ -111,7 +111,7 @@ def main() -> None:
         "test_leakage": audit["leakage"],
         "results": results,
     }
-    from fracture_edge.io import write_json, write_text
+    from fracture_edge.core.files import write_json, write_text
 
     write_json(HERE / "results.json", out)
     rows = ["| trained and scored on | test files (families) | accuracy | balanced acc. | F1 | AUC [95 % CI, by family] |",

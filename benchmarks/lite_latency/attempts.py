@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from fracture_edge.export import RunFolder, spec_for_model
-from fracture_edge.export.calibration import representative_tensors
-from fracture_edge.export.embed import embed_spec
-from fracture_edge.io import atomic_dir, write_bytes, write_json
-from fracture_edge.keras_env import keras, tf
+from fracture_edge.core.files import atomic_dir, write_bytes, write_json
+from fracture_edge.training.export.calibration import representative_tensors
+from fracture_edge.training.export.embed import embed_spec
+from fracture_edge.training.export.run_folder import RunFolder
+from fracture_edge.training.export.validate import spec_for_model
+from fracture_edge.training.keras_env import keras, tf
 
 ATTEMPTS = {
     "int8-per-tensor": "one weight scale per tensor instead of per output channel",

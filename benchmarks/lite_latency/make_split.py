@@ -15,6 +15,8 @@ import random
 import sys
 from pathlib import Path
 
+from fracture_edge.core.files import write_csv
+
 COUNTS = {"train": 200, "val": 60, "test": 60}
 
 
@@ -35,10 +37,7 @@ def main(images: Path, families: Path, out: Path) -> None:
             rows.append({"path": str((images / r["path"]).resolve()), "label": r["label"], "split": split,
                          "family": fam})
         start += n
-    with out.open("w", newline="") as f:
-        w = csv.DictWriter(f, ["path", "label", "split", "family"])
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(out, rows)
     print(f"wrote {len(rows)} rows to {out}")
 
 

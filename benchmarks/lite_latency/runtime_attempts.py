@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-from fracture_edge.bench.runner import time_inference
+from fracture_edge.core.bench.runner import time_inference
 
 SETTINGS = {
     "default": {},

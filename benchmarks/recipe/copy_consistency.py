@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fracture_edge.operating_point import apply_temperature
+from fracture_edge.core.operating_point import apply_temperature
 
 
 def consistency(row: Path) -> tuple[float, float]:

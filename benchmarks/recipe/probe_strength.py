@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-from fracture_edge.cv import fold_samples
-from fracture_edge.data.folders import load_images
-from fracture_edge.metrics import auc_views, family_weighted_auc, format_auc
-from fracture_edge.models import registry
-from fracture_edge.probe import C_GRID, INNER_FOLDS, _regression, choose_c, features
-from fracture_edge.train import TrainConfig, default_spec, tensors
+from fracture_edge.core.data.folders import load_images
+from fracture_edge.core.metrics import auc_views, family_weighted_auc, format_auc
+from fracture_edge.training.config import TrainConfig, default_spec
+from fracture_edge.training.crossval import fold_samples
+from fracture_edge.training.models import registry
+from fracture_edge.training.probe import C_GRID, INNER_FOLDS, _regression, choose_c, features
 
 
 def _features(out: Path) -> dict:
@@ -43,7 +43,7 @@ def _features(out: Path) -> dict:
         spec = default_spec(cfg)
         images = load_images(fold_samples(out / "images", 5, 0, "family"), spec, desc="decode")
         model = registry.build("efficientnet-lite0", spec.input_shape, weights="imagenet")
-        chunks = [features(model, tensors(images.take(list(range(i, min(i + 500, len(images.samples))))), spec))
+        chunks = [features(model, images.take(list(range(i, min(i + 500, len(images.samples))))).tensors(spec))
                   for i in range(0, len(images.samples), 500)]
         np.savez(cache, F=np.concatenate(chunks), y=images.labels,
                  fam=np.array([s.family for s in images.samples]),

@@ -9,7 +9,7 @@ interrupted run resumes):
     .venv/bin/python benchmarks/recipe/run.py --out /tmp/recipe --compare 96px-zoom-class,96px
 
 Data: ../shared/data/multiregion-dev, unpacked into OUT/images; families and folds are the
-product's own (`fracture_edge.data.split.family_folds`, seed 0), the same for every row. The
+product's own (`fracture_edge.core.data.split.family_folds`, seed 0), the same for every row. The
 base row is the first recipe (data-matched augmentation, family-balanced loss) at 64 px; the
 rows above the line each change one thing in it, so a row's difference from the base is that
 choice's effect. The rows named ``96px-zoom-class+...`` each change one thing in the default
@@ -31,11 +31,11 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from fracture_edge.augment import ZOOM_ONLY, Augment
-from fracture_edge.cv import cross_validate
-from fracture_edge.metrics import auc_views, family_weighted_auc, format_auc
-from fracture_edge.pretrain import PretrainConfig
-from fracture_edge.train import TrainConfig
+from fracture_edge.core.metrics import auc_views, family_weighted_auc, format_auc
+from fracture_edge.training.augment import ZOOM_ONLY, Augment
+from fracture_edge.training.config import TrainConfig
+from fracture_edge.training.crossval import cross_validate
+from fracture_edge.training.pretrain import PretrainConfig
 
 REPO = Path(__file__).resolve().parents[1].parent
 DATA = REPO.parent / "shared" / "data" / "multiregion-dev"

@@ -10,9 +10,8 @@ import csv
 import sys
 from collections import defaultdict
 
-
-from fracture_edge.metrics import auc_views, format_auc_views
-from fracture_edge.predict import predict_files
+from fracture_edge.core.metrics import auc_views, format_auc_views
+from fracture_edge.core.predict import predict_files
 
 rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["split"] == "val"]
 y = [r["label"] == "fractured" for r in rows]

@@ -3,7 +3,7 @@
 `fracture-edge cv --export int8` exports while it trains; a row run with ``--save-models`` but
 no ``--export`` (the 96 px row) gets the same numbers afterwards from its saved fold models:
 each is exported per the variant, calibrated on its own training folds, and run by LiteRT on
-its held-out fold, exactly as in :func:`fracture_edge.cv.cross_validate`. The result is added to
+its held-out fold, exactly as in :func:`fracture_edge.training.crossval.cross_validate`. The result is added to
 the row's ``summary.json`` under ``variants``, to ``oof.csv`` as a column, and to ``report.md``.
 
     .venv/bin/python benchmarks/recipe/variant_oof.py /tmp/recipe/96px --variant int8
@@ -18,15 +18,22 @@ from pathlib import Path
 
 import numpy as np
 
-from fracture_edge.cv import (_exported_prob, _fold_parts, _folds_csv, _write_oof, fold_samples,
-                              report_markdown)
-from fracture_edge.data.folders import load_images
-from fracture_edge.export.variants import get_variant
-from fracture_edge.io import write_json, write_text
-from fracture_edge.keras_env import keras
-from fracture_edge.metrics import agreement, auc_views, classification_metrics, format_auc_views
-from fracture_edge.spec import PreprocessSpec
-from fracture_edge.train import TrainConfig
+from fracture_edge.core.data.folders import load_images
+from fracture_edge.core.files import write_json, write_text
+from fracture_edge.core.metrics import agreement, auc_views, classification_metrics, format_auc_views
+from fracture_edge.core.spec import PreprocessSpec
+from fracture_edge.core.variants import get_variant
+from fracture_edge.training.config import TrainConfig
+from fracture_edge.training.augment import Augment
+from fracture_edge.training.crossval import (_export_fold, _fold_parts, _folds_csv, _write_oof, fold_samples,
+                                            report_markdown)
+from fracture_edge.training.keras_env import keras
+
+
+def _config(fields: dict) -> TrainConfig:
+    """The row's recipe back from its manifest (the fold's fine-tunes train as the row did)."""
+    fields = {**fields, "augment": Augment(**fields["augment"]) if fields.get("augment") else None}
+    return TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 
 
 def main() -> None:
@@ -39,6 +46,7 @@ def main() -> None:
     manifest = json.loads((row / "manifest.json").read_text())
     spec = PreprocessSpec.from_dict(manifest["spec"])
     variant = get_variant(args.variant)
+    cfg = _config(manifest["config"])
     images = load_images(fold_samples(summary["data"], summary["folds"], summary["seed"], summary["by"]), spec)
     if _folds_csv(images.samples) != (row / "folds.csv").read_text():
         raise SystemExit(f"{row}: the folds differ from the row's folds.csv")
@@ -47,7 +55,8 @@ def main() -> None:
     for i in range(summary["folds"]):
         model = keras.models.load_model(row / "models" / f"fold{i}.keras", compile=False)
         parts = _fold_parts(images, i, manifest["config"]["val_fraction"], summary["seed"] + i)
-        prob[fold_of == i] = _exported_prob(model, variant, spec, parts, row / f"fold{i}.{variant.name}.tflite")
+        probs, _ = _export_fold(model, [variant], spec, cfg, parts, row / f".fold{i}.{variant.name}.export")
+        prob[fold_of == i] = probs[variant.name]
         keras.backend.clear_session()
     with open(row / "oof.csv", newline="") as f:
         rows = {r["path"]: r for r in csv.DictReader(f)}

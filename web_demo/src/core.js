@@ -1,5 +1,5 @@
 // fracture-edge in JavaScript: read the spec and tensors from a .tflite, preprocess decoded
-// pixels exactly as fracture_edge/preprocess.py does, and post-process the model's output.
+// pixels exactly as fracture_edge/core/preprocess.py does, and post-process the model's output.
 // A port of android_demo/core (Java); both are pinned to Python by golden vectors. No DOM here:
 // the page (app.js) and the Node tests (test/*.test.mjs) share this module.
 
@@ -21,7 +21,7 @@ export class FractureEdgeError extends Error {
 }
 
 // ------------------------------------------------------------------------------------ spec
-/** Parse and validate spec v1 (fracture_edge/spec.py); unknown versions and fields are refused. */
+/** Parse and validate spec v1 (fracture_edge/core/spec.py); unknown versions and fields are refused. */
 export function parseSpec(text) {
   let d;
   try {
@@ -76,7 +76,7 @@ export function parseSpec(text) {
 }
 
 /**
- * The spec's optional operating_point (fracture_edge/spec.py, OperatingPoint), null when absent:
+ * The spec's optional operating_point (fracture_edge/core/spec.py, OperatingPoint), null when absent:
  * the threshold is the highest at which the family-bootstrap lower bound of sensitivity, one-sided
  * at `confidence`, reaches `targetSensitivity`. Checked as strictly as in Python and Java.
  */
@@ -123,7 +123,7 @@ export function preprocessingText(spec) {
 
 /**
  * The threshold, what it promises and what cross-validation measured there, worded as
- * fracture_edge/operating_point.py's describe() (the interval's ends are one-sided bounds at the
+ * fracture_edge/core/operating_point.py's describe() (the interval's ends are one-sided bounds at the
  * confidence, together a 2c - 1 interval); null when the spec carries no operating point.
  */
 export function operatingPointText(spec) {

@@ -1,4 +1,4 @@
-// The JavaScript port against Python's golden vectors (fracture_edge/golden.py), step by step.
+// The JavaScript port against Python's golden vectors (fracture_edge/core/golden.py), step by step.
 // GOLDEN_DIR picks the folder; default: the small committed set shared with the Java core.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -14,15 +14,17 @@ import numpy as np
 
 os.environ.setdefault("FRACTURE_EDGE_PROGRESS", "off")
 
-from fracture_edge.data.folders import load_dataset, load_images  # noqa: E402
-from fracture_edge.data.synth import synthesize  # noqa: E402
-from fracture_edge.export import RunFolder, export_run  # noqa: E402
-from fracture_edge.export.calibration import representative_tensors  # noqa: E402
-from fracture_edge.export.variants import get_variant  # noqa: E402
-from fracture_edge.preprocess import tensor_from_gray  # noqa: E402
-from fracture_edge.runtimes import open_session  # noqa: E402
-from fracture_edge.runtimes.onnx_convert import convert_run, onnx_dir, quantize  # noqa: E402
-from fracture_edge.train import TrainConfig, train  # noqa: E402
+from fracture_edge.core.data.folders import load_dataset, load_images  # noqa: E402
+from fracture_edge.core.data.synth import synthesize  # noqa: E402
+from fracture_edge.core.preprocess import tensor_from_gray  # noqa: E402
+from fracture_edge.core.runtimes import open_session  # noqa: E402
+from fracture_edge.core.variants import get_variant  # noqa: E402
+from fracture_edge.training.config import TrainConfig  # noqa: E402
+from fracture_edge.training.export.calibration import representative_tensors  # noqa: E402
+from fracture_edge.training.export.exporter import export_run  # noqa: E402
+from fracture_edge.training.export.run_folder import RunFolder  # noqa: E402
+from fracture_edge.training.onnx_convert import convert_run, onnx_dir, quantize  # noqa: E402
+from fracture_edge.training.train import train  # noqa: E402
 
 root = Path(sys.argv[1])
 data, run, exports = root / "data", root / "run", root / "export"

@@ -48,7 +48,7 @@ public final class ResultText {
 
     /**
      * The threshold, what it promises and what cross-validation measured there, worded as
-     * fracture_edge/operating_point.py's describe(): the interval's ends are one-sided bounds at
+     * fracture_edge/core/operating_point.py's describe(): the interval's ends are one-sided bounds at
      * the confidence, so together a (2c - 1) interval.
      */
     static String operatingPoint(Spec spec) {

@@ -11,7 +11,7 @@ import java.util.Map;
  * Reads what the app needs from a .tflite flatbuffer with nothing but {@link ByteBuffer}: the
  * {@code metadata} entries (the spec is the one named {@value #METADATA_NAME}) and the type,
  * shape and quantisation of the first subgraph's input and output tensors. The reference is
- * fracture_edge/tflite_meta.py; field numbers are those of TFLite's schema.fbs.
+ * fracture_edge/core/tflite_meta.py; field numbers are those of TFLite's schema.fbs.
  */
 public final class ModelFile {
     public static final String METADATA_NAME = "fracture_edge.spec";

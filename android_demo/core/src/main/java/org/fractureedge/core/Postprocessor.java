@@ -2,7 +2,7 @@ package org.fractureedge.core;
 
 /**
  * The model's raw output to a calibrated probability and a label, per the spec
- * (fracture_edge/runtimes/litert.py dequantize and fracture_edge/postprocess.py).
+ * (fracture_edge/core/runtimes/litert.py dequantize and fracture_edge/core/postprocess.py).
  */
 public final class Postprocessor {
     private Postprocessor() {

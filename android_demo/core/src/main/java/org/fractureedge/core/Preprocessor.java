@@ -3,7 +3,7 @@ package org.fractureedge.core;
 import java.util.List;
 
 /**
- * Decoded pixels to the model's input tensor, exactly as fracture_edge/preprocess.py does it,
+ * Decoded pixels to the model's input tensor, exactly as fracture_edge/core/preprocess.py does it,
  * step by step: grayscale (14-bit fixed point), resize, then for an unfused model Canny, fusion,
  * normalisation (in float32) and quantisation; a fused model takes the resized gray image.
  * CLAHE and blur are refused with a clear message: this core does not reproduce them bit for bit.

@@ -11,7 +11,7 @@ import java.util.Set;
 
 /**
  * PreprocessSpec version 1, read from the JSON that export embeds in the .tflite (see
- * fracture_edge/spec.py, the reference). Unknown versions and unknown fields are refused, as in
+ * fracture_edge/core/spec.py, the reference). Unknown versions and unknown fields are refused, as in
  * Python, so a newer spec never runs with steps silently ignored.
  */
 public final class Spec {
@@ -48,7 +48,7 @@ public final class Spec {
     }
 
     /**
-     * The spec's optional {@code operating_point} (fracture_edge/spec.py, OperatingPoint): the
+     * The spec's optional {@code operating_point} (fracture_edge/core/spec.py, OperatingPoint): the
      * threshold is the highest at which the family-bootstrap lower bound of sensitivity, one-sided
      * at {@code confidence}, reaches {@code targetSensitivity}; sensitivity and specificity are
      * what cross-validation gave there, each interval's ends one-sided bounds at {@code confidence}.

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A golden folder written by fracture_edge/golden.py: decoded pixels, a spec, and the arrays
+ * A golden folder written by fracture_edge/core/golden.py: decoded pixels, a spec, and the arrays
  * Python's preprocessing made of them. The folder is the system property {@code golden.dir}
  * (default: the small committed set in src/test/resources/golden).
  */
@@ -28,7 +28,7 @@ final class Golden {
         File f = new File(root, "index.json");
         if (!f.isFile()) {
             throw new IOException("no golden index at " + f.getAbsolutePath()
-                    + " (write one with: python -m fracture_edge.golden --out DIR)");
+                    + " (write one with: python -m fracture_edge.core.golden --out DIR)");
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> m = (Map<String, Object>) Json.parse(new String(Files.readAllBytes(f.toPath()), StandardCharsets.UTF_8));

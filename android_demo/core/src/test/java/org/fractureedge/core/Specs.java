@@ -1,6 +1,6 @@
 package org.fractureedge.core;
 
-/** Spec JSON texts for tests, as fracture_edge/spec.py writes them. */
+/** Spec JSON texts for tests, as fracture_edge/core/spec.py writes them. */
 final class Specs {
     private Specs() {
     }

@@ -116,7 +116,7 @@ def test_pruning_variants_share_one_pruned_model(all_exports):
 def test_fine_tunes_train_as_the_run_was_trained(tiny_run, monkeypatch):
     """A run trained with augmentation and per-family loss weights (not the defaults) is
     fine-tuned the same way."""
-    from fracture_edge.training import train
+    from fracture_edge.training import pipeline
     from fracture_edge.training.augment import Augment
     from fracture_edge.training.export.finetune import FineTunes
     from fracture_edge.training.export.run_folder import RunFolder
@@ -126,7 +126,7 @@ def test_fine_tunes_train_as_the_run_was_trained(tiny_run, monkeypatch):
     def dataset(images, spec, augment, batch, seed, balance):
         seen.update(augment=augment, balance=balance)
 
-    monkeypatch.setattr(train, "make_train_dataset", dataset)
+    monkeypatch.setattr(pipeline, "make_train_dataset", dataset)
     run = RunFolder(tiny_run)
     matched = Augment(max_rotation=15.0)
     run.manifest = {"config": {**run.manifest["config"], "augment": dataclasses.asdict(matched), "balance": "family"}}

@@ -85,6 +85,7 @@ def test_fallback_keeps_layers_in_float_until_the_gate_passes(tiny_run, tmp_path
 
     from fracture_edge.core.variants import get_variant
     from fracture_edge.training.export import exporter, fallback
+    from fracture_edge.training.export.debug_quant import layer_name
 
     _strict_gate(monkeypatch)
     monkeypatch.setattr(fallback, "FALLBACK_SIZE_BUDGET", 1.5)
@@ -97,14 +98,8 @@ def test_fallback_keeps_layers_in_float_until_the_gate_passes(tiny_run, tmp_path
     it = Interpreter(model_path=str(tmp_path / "e" / "int8" / "model.tflite"))
     outputs = [it.get_tensor_details()[o["outputs"][0]] for o in it._get_ops_details()
                if o["op_name"] in ("CONV_2D", "FULLY_CONNECTED", "MEAN", "MAX_POOL_2D", "LOGISTIC")]
-    float_ops = {_layer(t["name"]) for t in outputs if np.dtype(t["dtype"]) == np.float32}
+    float_ops = {layer_name(t["name"]) for t in outputs if np.dtype(t["dtype"]) == np.float32}
     assert float_ops == set(steps[-1]["kept_float"])
-
-
-def _layer(tensor: str) -> str:
-    """The Keras layer a TFLite tensor name starts with (``model/layer/Op;...``), else the name."""
-    parts = tensor.split(";")[0].split("/")
-    return parts[1] if len(parts) > 2 else parts[0]
 
 
 def test_fallback_within_no_budget_writes_nothing(tiny_run, tmp_path, monkeypatch):

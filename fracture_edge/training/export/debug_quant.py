@@ -52,7 +52,7 @@ def layer_errors(float_model: bytes, quant_model: bytes, grays) -> list[dict]:
         snr = 10 * np.log10(signal / err) if err > 0 else float("inf")
         cosine = dot / np.sqrt(signal * qq) if signal > 0 and qq > 0 else 1.0
         before = next((r["snr_db"] for r in rows if r["name"] == producer), None)
-        rows.append({"layer": _short(name), "name": name, "op": runs[1].op_of[name], "mse": float(err / n),
+        rows.append({"layer": layer_name(name), "name": name, "op": runs[1].op_of[name], "mse": float(err / n),
                      "snr_db": float(snr), "cosine": float(cosine),
                      "snr_drop_db": float(before - snr) if before is not None and np.isfinite(before) else None})
     return rows
@@ -101,7 +101,7 @@ def _unwrapped(name: str) -> str:
     return re.sub(r"(?<=/)quant_", "", name)
 
 
-def _short(name: str) -> str:
+def layer_name(name: str) -> str:
     """The Keras layer a fused TFLite tensor name starts with (``model/layer/Op;...``)."""
     parts = name.split(";")[0].split("/")
     return parts[1] if len(parts) > 2 else parts[0]

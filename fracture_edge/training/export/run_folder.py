@@ -22,7 +22,7 @@ class RunFolder:
         for name in ("model.keras", "spec.json", "split.csv"):
             if not (self.path / name).exists():
                 raise InputError(f"not a training run folder (no {name}): {self.path}")
-        self.spec = PreprocessSpec.from_json((self.path / "spec.json").read_text())
+        self.spec = PreprocessSpec.from_json(regular_file(self.path / "spec.json", "a run file").read_text())
         self.samples = load_dataset(self.path / "split.csv").samples
         manifest = self.path / "manifest.json"
         try:

@@ -29,7 +29,8 @@ _RECIPE_OPTIONS = [
     click.option("--patience", type=int, help="Stop after this many epochs without a better windowed val AUC."),
     click.option("--window", type=int, help="Average the weights of the best N consecutive epochs (1: best epoch)."),
     click.option("--balance", type=click.Choice(["family", "class"]), help="Loss weighting: equal weight per "
-                 "file within a class (default), or per family (copies of one radiograph share one weight)."),
+                 "file within a class, or per family (copies of one radiograph share one weight); default: the "
+                 "architecture's (deepconvnet class, efficientnet-lite family)."),
     click.option("--schedule", type=click.Choice(["cosine", "constant"]), help="Learning-rate schedule."),
     click.option("--augment/--no-augment", default=None,
                  help="Augment with flips, rotation by any angle, crops, contrast and exposure (the default "

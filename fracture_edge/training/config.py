@@ -47,7 +47,7 @@ class TrainConfig:
     # radiographs weighted equally, paired by fold; row 96px-zoom-class+noaug) in 35 % less time.
     # The data's own copies already come rotated, mirrored and re-exposed.
     augment: Augment | None = None
-    balance: str = "class"                 # loss weights: "class" or "family" (see sample_weights)
+    balance: str | None = None             # loss weights, "class" or "family" (sample_weights); None: the architecture's
     schedule: str = "cosine"               # learning rate per stage: "cosine" decay or "constant"
     window: int = 3                        # average the weights of the best window of epochs
     dropout: float | None = None

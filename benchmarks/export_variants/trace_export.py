@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 import time
 
-import fracture_edge.export as export
-import fracture_edge.export.convert as convert_module
+import fracture_edge.training.export.convert as convert_module
+from fracture_edge.training.export import exporter, fallback
 
 T0 = time.time()
 
@@ -21,7 +21,7 @@ def _say(msg: str) -> None:
     print(f"trace {time.time() - T0:7.1f}s {msg}", file=sys.stderr, flush=True)
 
 
-_convert, _agreement = convert_module.convert, export.agreement
+_convert, _agreement = convert_module.convert, exporter.agreement
 
 
 def convert(model, variant, *args, **kwargs):
@@ -37,7 +37,8 @@ def agreement(*args, **kwargs):
     return value
 
 
-convert_module.convert, export.agreement = convert, agreement
+convert_module.convert = convert
+exporter.agreement = fallback.agreement = agreement
 
 if __name__ == "__main__":
     from fracture_edge.cli import main

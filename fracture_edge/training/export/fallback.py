@@ -3,24 +3,28 @@ that added most error kept in float, one more at a time, within a size budget.""
 
 from __future__ import annotations
 
+import logging
+
 from ...core.errors import FractureEdgeError
 from ...core.files import write_bytes
 from ...core.metrics import agreement
 from .run_folder import RunFolder
 from .validate import litert_probabilities, spec_for_model
 
+log = logging.getLogger("fracture_edge")
+
 #: ``--fallback auto`` stops before the model outgrows this fraction of the float32 file.
 FALLBACK_SIZE_BUDGET = 0.5
 
 
 def fall_back(run, variant, fine_tunes, calibration_set, rows, agree, size, tmp, val_images, keras_prob,
-               min_agreement, batch, float32_size):
+              min_agreement, batch, float32_size):
     """Re-quantise the variant's float model to int8 except the layers that added most error
     (``debug_quant.worst``), kept in float one more at a time (the selective variant's
     mechanism, float I/O) until the gate passes or the next model would outgrow
-    ``FALLBACK_SIZE_BUDGET`` of ``float32_size`` (the float reference's file). QAT's fake quantisation is left out (a selective
-    conversion calibrates a float model), so a QAT variant falls back to post-training int8 of
-    its (pruned) float model. Returns the last model tried, its spec, probabilities, agreement,
+    ``FALLBACK_SIZE_BUDGET`` of ``float32_size`` (the float reference's file), logging each step.
+    QAT's fake quantisation is left out (a selective conversion calibrates a float model), so a
+    QAT variant falls back to post-training int8 of its (pruned) float model. Returns the last model tried, its spec, probabilities, agreement,
     and the record of every step for the manifest."""
     import dataclasses
     import re
@@ -48,6 +52,8 @@ def fall_back(run, variant, fine_tunes, calibration_set, rows, agree, size, tmp,
         agree = agreement(prob, keras_prob, spec.threshold)
         steps.append({"kept_float": [r["layer"] for r in rows if r["name"] in kept], "agreement": agree,
                       "size_bytes": len(data)})
+        log.info("--fallback auto: %s in float, %.0f KB, agreement %.1f%%", ", ".join(steps[-1]["kept_float"]),
+                 len(data) / 1024, 100 * agree)
         result = data, spec, prob
         if agree >= min_agreement:
             break

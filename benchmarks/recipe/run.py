@@ -113,9 +113,15 @@ ROWS: dict[str, tuple] = {
     "lite0-160-probe+family": ("the probe with every radiograph (family) weighted equally in the loss",
                                {**LITE0, "balance": "family"}, {"variants": ("int8",)}),
     "96px-zoom-class+noaug+smooth0.1+lite0": ("the default DeepConvNet distilled (soft-label weight 0.5) from the "
-                                              "lite0-160-probe fold models' out-of-fold predictions",
+                                              "lite0-160-probe fold models (fold i's teacher scores fold i's "
+                                              "training files; distilled students train on every copy)",
                                               {**DEFAULT, "augment": None, "label_smoothing": 0.1, "distill": 0.5},
                                               {"variants": ("int8",), "teachers": ("lite0-160-probe",)}),
+    # the distillation row's control: a distilled student trains on every byte copy (fit de-duplicates only
+    # without soft labels), so this is the default with that alone changed
+    "96px-zoom-class+noaug+smooth0.1+no-dedup": ("the default trained on every byte copy, as a distilled student is",
+                                                 {**DEFAULT, "augment": None, "label_smoothing": 0.1, "dedup": False},
+                                                 {"variants": ("int8",)}),
 }
 
 

@@ -37,6 +37,7 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
     from ..core.errors import InputError
     from ..core.files import write_json
     from ..plots.bench import write_report
+    from ..training.onnx_convert import convert_run  # imports tf2onnx and TensorFlow only when it runs
 
     try:
         thread_list = tuple(int(t) for t in threads.split(","))
@@ -51,7 +52,7 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
 
         pyplot()        # the [edge] install has no matplotlib: say so before the rows take minutes
     rows = run_bench(models, data_path, split, rt, thread_list, warmup, iterations, var, bootstrap,
-                     convert_onnx=_convert_onnx)
+                     convert_onnx=convert_run)
     click.echo(markdown_table(rows))
     if json_path:
         write_json(json_path, rows_for_json(rows))
@@ -64,11 +65,3 @@ def bench(models, data_path, split, runtimes, variants, threads, warmup, iterati
         click.echo(f"error: {len(failed)} of {len(rows)} rows failed: {', '.join(failed)} (see the status column; "
                    "--keep-going accepts a partial table)", err=True)
         sys.exit(EXIT_ROWS_FAILED)
-
-
-def _convert_onnx(run_dir: Path) -> list[Path]:
-    """A Keras run's ONNX models for the onnxruntime rows; imported only when those rows run
-    (tf2onnx and TensorFlow are the runtimes extra's and the training layer's)."""
-    from ..training.onnx_convert import convert_run
-
-    return convert_run(run_dir)

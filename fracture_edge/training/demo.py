@@ -20,6 +20,7 @@ def run_demo(out, n: int = 1200, img_size: int = 64, epochs: int = 20, seed: int
     from .augment import ZOOM_ONLY
     from .config import TrainConfig
     from .export.exporter import export_run
+    from .onnx_convert import convert_run
     from .train import train
 
     out = Path(out)
@@ -39,7 +40,7 @@ def run_demo(out, n: int = 1200, img_size: int = 64, epochs: int = 20, seed: int
     echo(f"[3/4] exporting float32 and int8 into {export_dir}")
     export_run(run_dir, [get_variant("float32"), get_variant("int8")], export_dir, force=True)
     echo("[4/4] benching both exports and the Keras model on every installed runtime (synthetic test split)")
-    rows = bench([run_dir, export_dir], data_dir, split="test", threads=(2,))
+    rows = bench([run_dir, export_dir], data_dir, split="test", threads=(2,), convert_onnx=convert_run)
     table = markdown_table(rows)
     report = out / "report"
     write_json(report / "bench.json", rows_for_json(rows))
